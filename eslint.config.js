@@ -1,0 +1,43 @@
+import neostandard, { plugins } from 'neostandard'
+import tseslint from 'typescript-eslint'
+
+export default [
+  ...neostandard({
+    ts: true,
+    ignores: ['**/dist/**', '**/node_modules/**', '**/.data/**', '**/.turbo/**', 'test-output/**', 'bench-output/**', 'services/web/public/**'],
+  }),
+  {
+    rules: {
+      // STYLE.md writes multi-line literals with trailing commas.
+      '@stylistic/comma-dangle': ['error', 'always-multiline'],
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      // `export const Outcome = {...} as const` with `export type Outcome` is the house pattern (STYLE R4);
+      // the compiler already rejects real redeclarations.
+      '@typescript-eslint/no-redeclare': 'off',
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    ignores: ['scripts/**'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@typescript-eslint': tseslint.plugin, n: plugins.n },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      'n/no-process-env': 'error',
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@chat/*/src/*', '@chat/*/dist/*'], message: 'import a package by its front door' }] }],
+    },
+  },
+  {
+    // Entry points, tests and scripts may read the environment; nothing else does.
+    files: ['**/src/main.ts', '**/src/migrate.ts', '**/test/**', 'scripts/**', 'shared/testing/src/**'],
+    rules: { 'n/no-process-env': 'off' },
+  },
+]

@@ -1,0 +1,7 @@
+export { createLogger, loggerOptions, silentLogger } from './logger.js'
+export type { Logger } from './logger.js'
+export { createMetricsRegistry } from './metrics.js'
+export { opsPlugin } from './ops-plugin.js'
+export type { OpsOptions, ReadinessCheck } from './ops-plugin.js'
+export { onShutdownSignal, closeAll } from './shutdown.js'
+export type { Closeable } from './shutdown.js'

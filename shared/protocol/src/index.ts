@@ -1,0 +1,1 @@
+export { StompErrorCode, CloseCode } from './codes.js'
