@@ -28,8 +28,13 @@ export default [
     },
     plugins: { '@typescript-eslint': tseslint.plugin, n: plugins.n },
     rules: {
-      '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-floating-promises': ['error', {
+        // node:test's describe/it/test return promises the runner itself awaits.
+        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }],
+      }],
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      // `void promise` marks a deliberately unawaited promise (no-floating-promises asks for it).
+      'no-void': ['error', { allowAsStatement: true }],
       '@typescript-eslint/no-explicit-any': 'error',
       'n/no-process-env': 'error',
       'no-restricted-imports': ['error', { patterns: [{ group: ['@chat/*/src/*', '@chat/*/dist/*'], message: 'import a package by its front door' }] }],

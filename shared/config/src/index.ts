@@ -1,3 +1,5 @@
 export { ConfigError } from './config-error.js'
 export { parseEnv, requireVar, parseList } from './parse-env.js'
 export type { Env } from './parse-env.js'
+export { loadJwtSettings, fastifyJwtOptions } from './jwt.js'
+export type { JwtSettings, JwtAlgorithm } from './jwt.js'

@@ -36,6 +36,8 @@ export const StompErrorCode = {
   BROKER_UNAVAILABLE: 'broker-unavailable',
   BROKER_REJECTED: 'broker-rejected',
   UNKNOWN_SUBSCRIPTION: 'unknown-subscription',
+  /** A dependency (database, token store) did not answer: try again shortly. */
+  UNAVAILABLE: 'unavailable',
   INTERNAL_ERROR: 'internal-error',
 } as const
 export type StompErrorCode = (typeof StompErrorCode)[keyof typeof StompErrorCode]

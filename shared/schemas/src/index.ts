@@ -1,4 +1,4 @@
-export { Limits, USERNAME_PATTERN, CLIENT_MSG_ID_PATTERN, UUID_PATTERN } from './limits.js'
+export { Limits, USERNAME_PATTERN, CLIENT_MSG_ID_PATTERN, UUID_PATTERN, NO_NUL_PATTERN } from './limits.js'
 export {
   MessageType, ChatMessage, SendMessageBody, InboundMessage,
   decodeInboundMessage, decodeSendBody, encodeChatMessage,

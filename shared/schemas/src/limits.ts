@@ -20,3 +20,5 @@ export const Limits = {
 export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,32}$'
 export const CLIENT_MSG_ID_PATTERN = '^[A-Za-z0-9_.:-]{1,64}$'
 export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+/** Text PostgreSQL can store: no U+0000. */
+export const NO_NUL_PATTERN = '^[^\\u0000]*$'

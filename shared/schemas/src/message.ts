@@ -1,6 +1,6 @@
 import Type from 'typebox'
 import { Compile } from 'typebox/compile'
-import { CLIENT_MSG_ID_PATTERN, Limits, UUID_PATTERN } from './limits.js'
+import { CLIENT_MSG_ID_PATTERN, Limits, NO_NUL_PATTERN, UUID_PATTERN } from './limits.js'
 
 export const MessageType = { TALK: 'TALK', ENTER: 'ENTER', LEAVE: 'LEAVE' } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
@@ -26,7 +26,7 @@ export type ChatMessage = Type.Static<typeof ChatMessage>
  * Only `TALK` may come from a client; `ENTER` and `LEAVE` are written by the system on join and leave.
  */
 export const SendMessageBody = Type.Object({
-  content: Type.String({ minLength: 1, maxLength: Limits.maxContentChars }),
+  content: Type.String({ minLength: 1, maxLength: Limits.maxContentChars, pattern: NO_NUL_PATTERN }),
   type: Type.Optional(Type.Literal('TALK')),
   clientMsgId: Type.Optional(Type.String({ pattern: CLIENT_MSG_ID_PATTERN })),
 }, { additionalProperties: false })
@@ -44,7 +44,7 @@ export const InboundMessage = Type.Object({
   senderId: Uuid,
   senderName: Type.String({ minLength: 1, maxLength: Limits.maxUsernameChars }),
   type: Type.Union([Type.Literal('TALK'), Type.Literal('ENTER'), Type.Literal('LEAVE')]),
-  content: Type.String({ maxLength: Limits.maxContentChars }),
+  content: Type.String({ maxLength: Limits.maxContentChars, pattern: NO_NUL_PATTERN }),
   clientMsgId: Type.String({ pattern: CLIENT_MSG_ID_PATTERN }),
   sentAt: Type.String({ format: 'date-time' }),
 }, { additionalProperties: false })

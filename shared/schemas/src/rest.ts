@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { Limits, UUID_PATTERN, USERNAME_PATTERN } from './limits.js'
+import { Limits, NO_NUL_PATTERN, UUID_PATTERN, USERNAME_PATTERN } from './limits.js'
 
 const Uuid = Type.String({ pattern: UUID_PATTERN, description: 'a UUID' })
 const Seq = Type.Integer({ minimum: 0, maximum: 2147483647 })
@@ -44,7 +44,7 @@ export const Visibility = Type.Union([Type.Literal('public'), Type.Literal('priv
 export type Visibility = Type.Static<typeof Visibility>
 
 export const CreateRoomBody = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: Limits.maxRoomNameChars }),
+  name: Type.String({ minLength: 1, maxLength: Limits.maxRoomNameChars, pattern: NO_NUL_PATTERN }),
   visibility: Type.Optional(Visibility),
 }, { additionalProperties: false })
 export type CreateRoomBody = Type.Static<typeof CreateRoomBody>

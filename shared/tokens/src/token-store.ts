@@ -1,3 +1,4 @@
+/** Called with the device and its new version: tokens of the device with a lower `ver` are revoked. */
 export type RevocationHandler = (deviceId: string, version: number) => void
 
 /**
@@ -5,19 +6,30 @@ export type RevocationHandler = (deviceId: string, version: number) => void
  * of a device whose tokens were revoked. The database is the source of truth for versions; this store is
  * the fast path edges read on every CONNECT, so it may not know a device (then the caller asks the
  * database and calls `setVersion`).
+ *
+ * A version is a positive safe integer; another value rejects with a RangeError. Infrastructure failures
+ * reject with `TokenStoreUnavailableError` (retry later) or `TokenStoreRejectedError` (retrying will not help).
  */
 export interface TokenStore {
-  /** The device's version, or undefined when this store does not know it. */
+  /** The device's version, or undefined when this store does not know it (never seen, or expired). */
   getVersion (deviceId: string): Promise<number | undefined>
-  /** Records the version; never lowers a known one (a late write cannot resurrect revoked tokens). */
+  /** Records the version; never lowers a known one (a late write cannot resurrect revoked tokens). Atomic. */
   setVersion (deviceId: string, version: number): Promise<void>
   /**
-   * Records `version` as the device's version and tells every subscriber, in every process, that tokens
-   * of the device below it are revoked. Resolves once published.
+   * Records `version` as the device's version (never lowering it, as `setVersion`) and tells every
+   * subscriber, in every process, that tokens of the device below the device's version are revoked: the
+   * handlers receive the version now stored, which is the higher of `version` and the one known before.
+   * Resolves once published.
    */
   revoke (deviceId: string, version: number): Promise<void>
-  /** Subscribes to revocations from any process. Returns the unsubscribe function. */
+  /**
+   * Subscribes to revocations from any process, including this one; returns the (idempotent) unsubscribe
+   * function. Handlers run in registration order; one that throws is logged and does not stop the others.
+   * Delivery is at most once: a revocation published while this process cannot hear the broadcast (not
+   * subscribed yet, or reconnecting) is lost, so CONNECT must still compare the token's `ver` with
+   * `getVersion`. Throws TokenStoreClosedError after `close()`.
+   */
   onRevoke (handler: RevocationHandler): () => void
-  /** Releases connections. Later calls reject with TokenStoreClosedError. */
+  /** Releases connections and drops the handlers. Idempotent. Later calls reject with TokenStoreClosedError. */
   close (): Promise<void>
 }

@@ -1,0 +1,7 @@
+export { loadDispatcherConfig } from './config.js'
+export type { DispatcherConfig, DispatcherOptions } from './config.js'
+export { Dispatcher } from './dispatcher.js'
+export type { DispatcherDeps } from './dispatcher.js'
+export { startDispatcher, buildDispatcherApp } from './app.js'
+export type { DispatcherServiceDeps } from './app.js'
+export { createDispatcherMetrics } from './metrics.js'

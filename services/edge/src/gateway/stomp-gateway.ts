@@ -1,0 +1,86 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import websocket from '@fastify/websocket'
+import type { WebSocket } from 'ws'
+import type { EdgeHub } from '../hub.js'
+import { serveNonWebSocketUpgradesAsHttp } from './h2c-passthrough.js'
+
+export interface StompGatewayOptions {
+  readonly hub: EdgeHub
+  /** @default '/ws' */
+  readonly path?: string
+  /** Browser origins allowed besides the same origin. */
+  readonly allowedOrigins: readonly string[]
+}
+
+/** Subprotocols in order of preference (SPEC section 4). */
+const SUBPROTOCOLS = ['v12.stomp', 'v11.stomp', 'v10.stomp']
+/**
+ * Largest WebSocket message ws accepts. Frames up to it reach the STOMP parser, which answers a frame over
+ * the STOMP limit (64 KiB) with an ERROR; a bigger message is cut off by ws itself (close 1009).
+ */
+const MAX_WS_MESSAGE_BYTES = 256 * 1024
+const TEXT = { binary: false } as const
+
+function isOriginAllowed (req: FastifyRequest, allowed: readonly string[]): boolean {
+  const origin = req.headers.origin
+  if (origin === undefined) return true // not a browser, or a same-origin request from an old one
+  let parsed: URL
+  try {
+    parsed = new URL(origin)
+  } catch {
+    return false
+  }
+  // Compare whole origins (scheme, host, port), never prefixes: `http://good.example.evil.com` is not `http://good.example`.
+  if (parsed.origin === 'null') return false
+  if (allowed.includes(parsed.origin)) return true
+  const host = req.headers.host
+  return host !== undefined && parsed.host === host.toLowerCase() && (parsed.protocol === 'http:' || parsed.protocol === 'https:')
+}
+
+/**
+ * The `/ws` endpoint: checks the Origin and the connection cap before the upgrade, then hands the socket to
+ * a StompSession. Listeners are attached synchronously in the handler, so no message is lost between the
+ * upgrade and the session.
+ */
+const plugin: FastifyPluginAsync<StompGatewayOptions> = async function stompGateway (app, opts) {
+  const hub = opts.hub
+  await app.register(websocket, {
+    options: {
+      maxPayload: MAX_WS_MESSAGE_BYTES,
+      perMessageDeflate: false,
+      handleProtocols: (offered: Set<string>) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
+    },
+  })
+  serveNonWebSocketUpgradesAsHttp(app.server)
+
+  const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!isOriginAllowed(req, opts.allowedOrigins)) {
+      hub.metrics.upgradesRefused.inc({ reason: 'origin' })
+      await reply.code(403).send({ statusCode: 403, code: 'CHAT_ORIGIN_FORBIDDEN', message: 'this origin may not open /ws' })
+      return
+    }
+    if (hub.isDraining() || hub.socketCount >= hub.limits.maxConnections) {
+      hub.metrics.upgradesRefused.inc({ reason: hub.isDraining() ? 'draining' : 'capacity' })
+      // Jittered so refused clients do not come back in step.
+      const retryAfterSeconds = 1 + Math.floor(Math.random() * 5)
+      await reply.code(503).header('retry-after', String(retryAfterSeconds)).send({ statusCode: 503, code: 'CHAT_OVERLOADED', message: 'too many connections; retry later' })
+    }
+  }
+
+  app.get(opts.path ?? '/ws', { websocket: true, onRequest: guard }, (socket: WebSocket, req: FastifyRequest) => {
+    const session = hub.openSession({
+      send: (data) => socket.send(data, TEXT),
+      close: (code, reason) => socket.close(code, reason),
+      terminate: () => socket.terminate(),
+      bufferedAmount: () => socket.bufferedAmount,
+    }, socket.protocol === '' ? undefined : socket.protocol)
+    socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      session.push(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data))
+    })
+    socket.on('close', () => session.end())
+    socket.on('error', (err) => req.log.debug({ err }, 'websocket error'))
+  })
+}
+
+export const stompGateway = fp(plugin, { name: 'chat-stomp-gateway', fastify: '5.x' })

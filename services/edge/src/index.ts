@@ -1,0 +1,7 @@
+export { loadEdgeConfig } from './config.js'
+export type { EdgeConfig, EdgeLimits } from './config.js'
+export { createEdgeHub, buildEdgeApp } from './app.js'
+export type { EdgeDeps } from './app.js'
+export { EdgeHub } from './hub.js'
+export { stompGateway } from './gateway/stomp-gateway.js'
+export type { StompGatewayOptions } from './gateway/stomp-gateway.js'

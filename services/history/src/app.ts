@@ -1,0 +1,137 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify'
+import fastifyJwt from '@fastify/jwt'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { createRequire } from 'node:module'
+import type { FastifyValidationResult } from 'fastify/types/schema.js'
+import { fastifyJwtOptions } from '@chat/config'
+import { ChatErrorCode } from '@chat/schemas'
+import { DeviceVersions, checkAccessClaims, type AccessClaims } from '@chat/tokens'
+import { loggerOptions, opsPlugin } from '@chat/observability'
+import type { HistoryDeps } from './context.js'
+import { TokenExpiredError, TokenRevokedError, UnauthorizedError } from './errors.js'
+import { authRoutes } from './routes/auth.js'
+import { roomRoutes } from './routes/rooms.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    authenticate: (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+  }
+  interface FastifyRequest {
+    /** The verified access token's claims; set by `authenticate`. */
+    auth: AccessClaims
+  }
+}
+
+// ajv and ajv-formats are CommonJS whose default export NodeNext types as the namespace: load them plainly.
+const require = createRequire(import.meta.url)
+const Ajv = require('ajv') as typeof import('ajv').default
+const addFormats = require('ajv-formats') as typeof import('ajv-formats').default
+type AjvInstance = InstanceType<typeof Ajv>
+
+/**
+ * JSON bodies are validated strictly: no type coercion (`"5"` is not a number) and no silently dropped
+ * unknown fields (they are an error). Query strings and params are strings on the wire, so they are coerced.
+ */
+function strictValidators (): { body: AjvInstance, other: AjvInstance } {
+  const common = { useDefaults: true, removeAdditional: false, allErrors: false, strict: false } as const
+  const body = new Ajv({ ...common, coerceTypes: false })
+  const other = new Ajv({ ...common, coerceTypes: 'array' })
+  addFormats(body)
+  addFormats(other)
+  return { body, other }
+}
+
+/** `{statusCode, code, message}` for every error; 5xx bodies never carry internals (R9). */
+function errorHandler (this: FastifyInstance, err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode ?? 500
+  if (err.validation !== undefined) {
+    void reply.code(400).send({ statusCode: 400, code: ChatErrorCode.BAD_REQUEST, message: `${err.validationContext ?? 'request'} ${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? 'is invalid'}`.replace(/\s+/g, ' ').trim() })
+    return
+  }
+  if (status < 500) {
+    const code = err.code?.startsWith('CHAT_') === true ? err.code : fastifyCode(status, err.code)
+    void reply.code(status).send({ statusCode: status, code, message: err.message })
+    return
+  }
+  const code = err.code?.startsWith('CHAT_') === true ? err.code : ChatErrorCode.INTERNAL
+  if (status === 503 && code !== ChatErrorCode.INTERNAL) {
+    req.log.warn({ err }, 'dependency unavailable')
+    void reply.code(503).send({ statusCode: 503, code, message: err.message })
+    return
+  }
+  req.log.error({ err }, 'request failed')
+  void reply.code(500).send({ statusCode: 500, code: ChatErrorCode.INTERNAL, message: 'internal error' })
+}
+
+function fastifyCode (status: number, code: string | undefined): string {
+  if (status === 413) return ChatErrorCode.PAYLOAD_TOO_LARGE
+  if (status === 429) return ChatErrorCode.RATE_LIMITED
+  if (status === 404) return ChatErrorCode.NOT_FOUND
+  if (status === 401) return ChatErrorCode.UNAUTHORIZED
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) return ChatErrorCode.BAD_REQUEST
+  return ChatErrorCode.BAD_REQUEST
+}
+
+/**
+ * The REST API under `/api` and its docs under `/docs` (OpenAPI at `/docs/json`). Encapsulated: its
+ * validators, error handler and JWT decorators do not leak into a host app (the all-in-one process).
+ */
+export const historyRoutes: FastifyPluginAsync<HistoryDeps> = async function historyRoutes (app, deps) {
+  const validators = strictValidators()
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.body : validators.other).compile(schema) as unknown as FastifyValidationResult)
+  app.setErrorHandler(errorHandler)
+
+  await app.register(fastifyJwt, fastifyJwtOptions(deps.config.jwt))
+  await app.register(rateLimit, {
+    global: false,
+    ...(deps.rateLimitRedis === undefined ? {} : { redis: deps.rateLimitRedis, nameSpace: `${deps.config.redisPrefix}ratelimit:` }),
+    errorResponseBuilder: (_req, context) => ({ statusCode: 429, code: ChatErrorCode.RATE_LIMITED, message: `too many attempts; retry in ${context.after}` }),
+  })
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'stomp-chat REST API', version: '0.1.0', description: 'Auth, rooms, scroll-back, unread counts and presence. Real-time messages flow over STOMP at /ws (docs/protocol.md).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    hideUntagged: true,
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  const versions = new DeviceVersions({ tokens: deps.tokens, loadVersion: async (id) => (await deps.store.users.getDevice(id))?.tokenVersion, log: deps.log })
+  app.decorateRequest('auth', null as unknown as AccessClaims)
+  app.decorate('authenticate', async function authenticate (req: FastifyRequest): Promise<void> {
+    let payload: unknown
+    try {
+      payload = await req.jwtVerify()
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? ''
+      if (code.includes('EXPIRED')) throw new TokenExpiredError()
+      throw new UnauthorizedError()
+    }
+    const checked = checkAccessClaims(payload)
+    if (!checked.ok) throw new UnauthorizedError()
+    const current = await versions.current(checked.claims.dev, checked.claims.ver)
+    if (current === undefined || current !== checked.claims.ver) throw new TokenRevokedError()
+    req.auth = checked.claims
+  })
+
+  await app.register(async (api) => {
+    api.setNotFoundHandler((req, reply) => {
+      void reply.code(404).send({ statusCode: 404, code: ChatErrorCode.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0] ?? ''}` })
+    })
+    await api.register(authRoutes, deps)
+    await api.register(roomRoutes, deps)
+  }, { prefix: '/api' })
+}
+
+/** The history service as its own HTTP server: `/api`, `/docs`, `/metrics`, `/healthz`, `/readyz`. Not listening yet. */
+export async function buildHistoryApp (deps: HistoryDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: loggerOptions(deps.config.logLevel, 'history'), bodyLimit: 64 * 1024, trustProxy: false })
+  await app.register(opsPlugin, {
+    registry: deps.registry,
+    readiness: { database: async () => await deps.store.ping(), bus: () => deps.bus.isConnected() },
+  })
+  await app.register(historyRoutes, deps)
+  return app
+}

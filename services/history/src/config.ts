@@ -1,0 +1,68 @@
+import Type from 'typebox'
+import { ConfigError, loadJwtSettings, parseEnv, type Env, type JwtSettings } from '@chat/config'
+
+const HistoryEnv = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8081 }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  REDIS_PREFIX: Type.String({ default: 'chat:', maxLength: 64 }),
+  LOGIN_RATE: Type.Integer({ minimum: 1, default: 10 }),
+  CHAT_MIGRATE: Type.Union([Type.Literal('0'), Type.Literal('1')], { default: '1' }),
+  RABBITMQ_SHARDS: Type.Integer({ minimum: 1, maximum: 1024, default: 16 }),
+  PRESENCE_TTL_MS: Type.Integer({ minimum: 200, default: 30_000 }),
+  REFRESH_TTL_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
+  PUBLISH_BUFFER: Type.Integer({ minimum: 1, default: 10_000 }),
+  PUBLISH_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+})
+
+export interface HistoryConfig {
+  readonly host: string
+  readonly port: number
+  readonly logLevel: string
+  readonly redisPrefix: string
+  /** Login attempts per minute per username and per address. @default 10 */
+  readonly loginRatePerMinute: number
+  /** Apply pending migrations at start (under an advisory lock). @default true */
+  readonly migrate: boolean
+  readonly shards: number
+  readonly presenceTtlMs: number
+  /** Refresh token lifetime. @default 30 days */
+  readonly refreshTtlMs: number
+  readonly jwt: JwtSettings
+  readonly publishBuffer: number
+  readonly publishTimeoutMs: number
+  readonly databaseUrl?: string
+  readonly rabbitmqUrl?: string
+  readonly redisUrl?: string
+}
+
+export function loadHistoryConfig (env: Env, options: { requireServers: boolean }): HistoryConfig {
+  const e = parseEnv(HistoryEnv, env)
+  const need = (name: 'DATABASE_URL' | 'RABBITMQ_URL' | 'REDIS_URL'): string | undefined => {
+    const v = env[name]
+    if ((v === undefined || v === '') && options.requireServers) {
+      throw new ConfigError(`${name} is required: the history service runs on its own only against real servers (npm start runs everything embedded)`)
+    }
+    return v === '' ? undefined : v
+  }
+  const databaseUrl = need('DATABASE_URL')
+  const rabbitmqUrl = need('RABBITMQ_URL')
+  const redisUrl = need('REDIS_URL')
+  return Object.freeze({
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    redisPrefix: e.REDIS_PREFIX,
+    loginRatePerMinute: e.LOGIN_RATE,
+    migrate: e.CHAT_MIGRATE === '1',
+    shards: e.RABBITMQ_SHARDS,
+    presenceTtlMs: e.PRESENCE_TTL_MS,
+    refreshTtlMs: e.REFRESH_TTL_DAYS * 24 * 3600 * 1000,
+    jwt: loadJwtSettings(env, { needPrivateKey: true }),
+    publishBuffer: e.PUBLISH_BUFFER,
+    publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
+    ...(rabbitmqUrl === undefined ? {} : { rabbitmqUrl }),
+    ...(redisUrl === undefined ? {} : { redisUrl }),
+  })
+}

@@ -1,0 +1,4 @@
+import { roomStoreContract } from './room-store.contract.js'
+import { pgliteFactory } from './targets.js'
+
+await roomStoreContract('pglite', pgliteFactory)
