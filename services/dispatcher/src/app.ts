@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { MessageBus } from '@chat/bus'
 import type { ChatStore } from '@chat/store'
@@ -30,7 +30,7 @@ export async function startDispatcher (deps: DispatcherServiceDeps): Promise<Dis
 
 /** The dispatcher's only HTTP surface: `/metrics`, `/healthz`, `/readyz`. Not listening yet. */
 export async function buildDispatcherApp (deps: DispatcherServiceDeps, logLevel: string): Promise<FastifyInstance> {
-  const app = Fastify({ logger: loggerOptions(logLevel, 'dispatcher'), disableRequestLogging: true })
+  const app = Fastify({ logger: loggerOptions(logLevel, 'dispatcher'), logController: new LogController({ disableRequestLogging: true }) })
   await app.register(opsPlugin, {
     registry: deps.registry,
     readiness: { bus: () => deps.bus.isConnected(), database: async () => await deps.store.ping() },

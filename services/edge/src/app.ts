@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { MessageBus } from '@chat/bus'
 import type { ChatStore } from '@chat/store'
@@ -42,7 +42,7 @@ export async function createEdgeHub (deps: EdgeDeps): Promise<EdgeHub> {
  * Ready while the bus is connected, the database answers and the edge is not draining.
  */
 export async function buildEdgeApp (deps: EdgeDeps, hub: EdgeHub): Promise<FastifyInstance> {
-  const app = Fastify({ logger: loggerOptions(deps.config.logLevel, 'edge'), disableRequestLogging: true })
+  const app = Fastify({ logger: loggerOptions(deps.config.logLevel, 'edge'), logController: new LogController({ disableRequestLogging: true }) })
   await app.register(opsPlugin, {
     registry: deps.registry,
     readiness: { bus: () => deps.bus.isConnected(), database: async () => await deps.store.ping() },

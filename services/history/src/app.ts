@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyJwt from '@fastify/jwt'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
@@ -127,7 +127,7 @@ export const historyRoutes: FastifyPluginAsync<HistoryDeps> = async function his
 
 /** The history service as its own HTTP server: `/api`, `/docs`, `/metrics`, `/healthz`, `/readyz`. Not listening yet. */
 export async function buildHistoryApp (deps: HistoryDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: loggerOptions(deps.config.logLevel, 'history'), bodyLimit: 64 * 1024, trustProxy: false })
+  const app = Fastify({ logger: loggerOptions(deps.config.logLevel, 'history'), bodyLimit: 64 * 1024, trustProxy: false, logController: new LogController({ disableRequestLogging: true }) })
   await app.register(opsPlugin, {
     registry: deps.registry,
     readiness: { database: async () => await deps.store.ping(), bus: () => deps.bus.isConnected() },
