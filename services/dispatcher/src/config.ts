@@ -24,6 +24,8 @@ export interface DispatcherOptions {
   readonly maxAttempts: number
   /** Longest pause after a transient failure (the backoff doubles from 100 ms up to it). @default 10_000 */
   readonly backoffMaxMs: number
+  /** A persist transaction not done by then counts as a database outage. @default 15_000 */
+  readonly persistTimeoutMs?: number
 }
 
 export interface DispatcherConfig {

@@ -1,6 +1,6 @@
 import { ACK, REQUEUE, type InboundConsumer, type InboundDelivery, type MessageBus, type Outcome, type StoredDelivery } from '@chat/bus'
 import { decodeInboundMessage, encodeChatMessage, type InboundMessage } from '@chat/schemas'
-import { StoreUnavailableError, type MessageStore, type PersistResult } from '@chat/store'
+import { StoreErrorCode, StoreUnavailableError, type MessageStore, type PersistResult } from '@chat/store'
 import type { Logger } from '@chat/observability'
 import type { DispatcherOptions } from './config.js'
 import type { DispatcherMetrics } from './metrics.js'
@@ -25,6 +25,24 @@ interface Pending {
 }
 
 const INITIAL_BACKOFF_MS = 100
+/**
+ * A batch that neither commits nor fails within this long counts as a database outage. (A driver can
+ * wait forever on a connection a proxy keeps accepting and dropping.) Should the stalled statement run
+ * later, the retry finds its messages stored: idempotency makes the late commit harmless.
+ */
+const PERSIST_TIMEOUT_MS = 15_000
+
+async function withDeadline<T> (work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new StoreUnavailableError(StoreErrorCode.UNAVAILABLE, `persist did not finish within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([work, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 /**
  * The stateless worker between the room shard queues and PostgreSQL. Deliveries accumulate while a batch
@@ -133,7 +151,7 @@ export class Dispatcher {
     let results: readonly PersistResult[]
     const persistStarted = performance.now()
     try {
-      results = await this.#deps.messages.persistBatch(batch.map((p) => p.message))
+      results = await withDeadline(this.#deps.messages.persistBatch(batch.map((p) => p.message)), this.#deps.options.persistTimeoutMs ?? PERSIST_TIMEOUT_MS)
     } catch (err) {
       if (err instanceof StoreUnavailableError) {
         await this.#transientFailure(batch, err)

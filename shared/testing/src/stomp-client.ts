@@ -15,6 +15,10 @@ export class RawStompClient {
   readonly frames: Frame[] = []
   heartbeats = 0
   closeCode: number | undefined
+  /** Called for every frame as it arrives, after it is recorded in `frames`. */
+  onFrame: ((frame: Frame) => void) | undefined
+  /** Keep at most this many frames in `frames` (oldest dropped); unbounded by default. */
+  maxFrames = Number.POSITIVE_INFINITY
   readonly #parser = new StompParser({ limits: { maxFrameBytes: 16 * 1024 * 1024, maxBufferedBytes: 32 * 1024 * 1024 } })
   readonly #waiters = new Set<() => void>()
   readonly closed: Promise<number>
@@ -23,8 +27,13 @@ export class RawStompClient {
     this.ws = ws
     ws.on('message', (data: Buffer) => {
       for (const e of this.#parser.push(data)) {
-        if (e.type === 'frame') this.frames.push(e.frame)
-        else if (e.type === 'heartbeat') this.heartbeats++
+        if (e.type === 'frame') {
+          this.frames.push(e.frame)
+          if (this.frames.length > this.maxFrames) this.frames.splice(0, this.frames.length - this.maxFrames)
+          this.onFrame?.(e.frame)
+        } else if (e.type === 'heartbeat') {
+          this.heartbeats++
+        }
       }
       this.#wake()
     })
