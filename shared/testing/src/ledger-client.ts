@@ -62,14 +62,23 @@ export class LedgerClient {
     }
     await Promise.all(receipts)
     if (options.resend ?? true) {
-      for (const p of this.#ledger.pending()) if (this.rooms.includes(p.roomId)) this.#sendFrame(p.roomId, p.clientMsgId)
+      for (const p of this.#ledger.pending(this.name)) this.#sendFrame(p.roomId, p.clientMsgId)
     }
   }
 
   /** Sends one message with a receipt; false when the socket is closed (the SEND stays pending for a resend). */
   send (roomId: string, clientMsgId: string): boolean {
-    this.#ledger.sent(clientMsgId, roomId)
+    this.#ledger.sent(clientMsgId, roomId, this.name)
     return this.#sendFrame(roomId, clientMsgId)
+  }
+
+  /** Sends again, with the same ids, every SEND of this client's rooms still without an answer. Returns how many. */
+  resendPending (): number {
+    let n = 0
+    for (const p of this.#ledger.pending(this.name)) {
+      if (this.#sendFrame(p.roomId, p.clientMsgId)) n++
+    }
+    return n
   }
 
   close (): void {

@@ -35,15 +35,16 @@ export interface LedgerReport {
  * compared with what PostgreSQL holds at the end. Every count must be 0.
  */
 export class Ledger {
-  readonly #sends = new Map<string, { roomId: string, outcome: SendOutcome }>()
+  readonly #sends = new Map<string, { roomId: string, sender: string, outcome: SendOutcome }>()
   /** subscriber → room → seqs in arrival order */
   readonly #received = new Map<string, Map<string, number[]>>()
   /** subscriber → rooms it must have complete, from seq `from` (exclusive) */
   readonly #expectations = new Map<string, Map<string, number>>()
   readonly #restRecovered = new Map<string, Map<string, Set<number>>>()
 
-  sent (clientMsgId: string, roomId: string): void {
-    this.#sends.set(clientMsgId, { roomId, outcome: 'pending' })
+  /** A SEND by `sender` (clientMsgIds are unique across the ledger). */
+  sent (clientMsgId: string, roomId: string, sender = ''): void {
+    if (!this.#sends.has(clientMsgId)) this.#sends.set(clientMsgId, { roomId, sender, outcome: 'pending' })
   }
 
   receipted (clientMsgId: string): void {
@@ -60,9 +61,9 @@ export class Ledger {
     return this.#sends.get(clientMsgId)?.outcome
   }
 
-  /** Pending SENDs (no RECEIPT, no error yet): a reconnecting client resends them with the same id. */
-  pending (): Array<{ clientMsgId: string, roomId: string }> {
-    return [...this.#sends].filter(([, s]) => s.outcome === 'pending').map(([clientMsgId, s]) => ({ clientMsgId, roomId: s.roomId }))
+  /** Pending SENDs of one sender (no RECEIPT, no error yet): a reconnecting client resends them with the same id. */
+  pending (sender?: string): Array<{ clientMsgId: string, roomId: string }> {
+    return [...this.#sends].filter(([, s]) => s.outcome === 'pending' && (sender === undefined || s.sender === sender)).map(([clientMsgId, s]) => ({ clientMsgId, roomId: s.roomId }))
   }
 
   /** A subscriber must end up with every stored message of the room after `afterSeq`. */
