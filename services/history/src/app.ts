@@ -9,20 +9,26 @@ import { fastifyJwtOptions } from '@chat/config'
 import { ChatErrorCode } from '@chat/schemas'
 import { DeviceVersions, checkAccessClaims, type AccessClaims } from '@chat/tokens'
 import { loggerOptions, opsPlugin } from '@chat/observability'
+import { StoreUnavailableError } from '@chat/store'
 import type { HistoryDeps } from './context.js'
 import { TokenExpiredError, TokenRevokedError, UnauthorizedError } from './errors.js'
+import { CachedDeviceVersions } from './auth/cached-device-versions.js'
 import { authRoutes } from './routes/auth.js'
 import { roomRoutes } from './routes/rooms.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     authenticate: (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+    /** Device token versions as `authenticate` checks them; routes that revoke a device tell it at once. */
+    deviceVersions: CachedDeviceVersions
   }
   interface FastifyRequest {
     /** The verified access token's claims; set by `authenticate`. */
     auth: AccessClaims
   }
 }
+
+const BEARER = /^Bearer ([^ ]+)$/i
 
 // ajv and ajv-formats are CommonJS whose default export NodeNext types as the namespace: load them plainly.
 const require = createRequire(import.meta.url)
@@ -55,6 +61,12 @@ function errorHandler (this: FastifyInstance, err: FastifyError, req: FastifyReq
     void reply.code(status).send({ statusCode: status, code, message: err.message })
     return
   }
+  if (err instanceof StoreUnavailableError) {
+    // The database is unreachable or the statement lost a race: nothing was committed, the client may retry.
+    req.log.warn({ err }, 'database unavailable')
+    void reply.code(503).send({ statusCode: 503, code: ChatErrorCode.UNAVAILABLE, message: 'a dependency is unavailable; retry later' })
+    return
+  }
   const code = err.code?.startsWith('CHAT_') === true ? err.code : ChatErrorCode.INTERNAL
   if (status === 503 && code !== ChatErrorCode.INTERNAL) {
     req.log.warn({ err }, 'dependency unavailable')
@@ -74,6 +86,19 @@ function fastifyCode (status: number, code: string | undefined): string {
   return ChatErrorCode.BAD_REQUEST
 }
 
+function notFoundHandler (req: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(404).send({ statusCode: 404, code: ChatErrorCode.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0] ?? ''}` })
+}
+
+/**
+ * Errors the router raises before any route or hook runs (a URL that does not decode, a path parameter over the
+ * router's length limit): a 400 in the API's error format. Both are bad ids or paths; the path is not echoed back.
+ */
+function frameworkErrors (err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'malformed URL'
+  void reply.code(400).send({ statusCode: 400, code: ChatErrorCode.BAD_REQUEST, message })
+}
+
 /**
  * The REST API under `/api` and its docs under `/docs` (OpenAPI at `/docs/json`). Encapsulated: its
  * validators, error handler and JWT decorators do not leak into a host app (the all-in-one process).
@@ -86,6 +111,8 @@ export const historyRoutes: FastifyPluginAsync<HistoryDeps> = async function his
   await app.register(fastifyJwt, fastifyJwtOptions(deps.config.jwt))
   await app.register(rateLimit, {
     global: false,
+    // Redis away: let logins through rather than lock everyone out (the limit is a brake, not a lock).
+    skipOnError: true,
     ...(deps.rateLimitRedis === undefined ? {} : { redis: deps.rateLimitRedis, nameSpace: `${deps.config.redisPrefix}ratelimit:` }),
     errorResponseBuilder: (_req, context) => ({ statusCode: 429, code: ChatErrorCode.RATE_LIMITED, message: `too many attempts; retry in ${context.after}` }),
   })
@@ -98,12 +125,23 @@ export const historyRoutes: FastifyPluginAsync<HistoryDeps> = async function his
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
-  const versions = new DeviceVersions({ tokens: deps.tokens, loadVersion: async (id) => (await deps.store.users.getDevice(id))?.tokenVersion, log: deps.log })
+  const versions = new CachedDeviceVersions({
+    versions: new DeviceVersions({ tokens: deps.tokens, loadVersion: async (id) => (await deps.store.users.getDevice(id))?.tokenVersion, log: deps.log }),
+    tokens: deps.tokens,
+    ttlMs: deps.config.accessCacheMs,
+    log: app.log,
+  })
+  app.addHook('onClose', async () => { versions.close() })
+  app.decorate('deviceVersions', versions)
   app.decorateRequest('auth', null as unknown as AccessClaims)
   app.decorate('authenticate', async function authenticate (req: FastifyRequest): Promise<void> {
+    // `Bearer <token>`, exactly two parts, as @fastify/jwt reads it; verified with the plugin's verifier directly
+    // (synchronous: the key is static), which skips `req.jwtVerify()`'s per-request option merging and waterfall.
+    const token = BEARER.exec(req.headers.authorization ?? '')?.[1]
+    if (token === undefined) throw new UnauthorizedError()
     let payload: unknown
     try {
-      payload = await req.jwtVerify()
+      payload = app.jwt.verify(token)
     } catch (err) {
       const code = (err as { code?: string }).code ?? ''
       if (code.includes('EXPIRED')) throw new TokenExpiredError()
@@ -117,9 +155,7 @@ export const historyRoutes: FastifyPluginAsync<HistoryDeps> = async function his
   })
 
   await app.register(async (api) => {
-    api.setNotFoundHandler((req, reply) => {
-      void reply.code(404).send({ statusCode: 404, code: ChatErrorCode.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0] ?? ''}` })
-    })
+    api.setNotFoundHandler(notFoundHandler)
     await api.register(authRoutes, deps)
     await api.register(roomRoutes, deps)
   }, { prefix: '/api' })
@@ -127,7 +163,16 @@ export const historyRoutes: FastifyPluginAsync<HistoryDeps> = async function his
 
 /** The history service as its own HTTP server: `/api`, `/docs`, `/metrics`, `/healthz`, `/readyz`. Not listening yet. */
 export async function buildHistoryApp (deps: HistoryDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: loggerOptions(deps.config.logLevel, 'history'), bodyLimit: 64 * 1024, trustProxy: false, logController: new LogController({ disableRequestLogging: true }) })
+  const app = Fastify({
+    logger: loggerOptions(deps.config.logLevel, 'history'),
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+    logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors,
+  })
+  // Outside /api too (`/metrics`, `/readyz`, unknown paths): the same `{statusCode, code, message}` bodies.
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
   await app.register(opsPlugin, {
     registry: deps.registry,
     readiness: { database: async () => await deps.store.ping(), bus: () => deps.bus.isConnected() },

@@ -4,6 +4,9 @@ import { silentLogger, type Logger } from './logger.js'
 import type { PresenceSession, PresenceStore, RoomMemberOnline, UserStatus } from './presence-store.js'
 import { assertEpochMs, assertId, assertSession, assertTtlMs, assertUserId } from './validate.js'
 
+/** Defaults of the connections a store opens itself: commands fail at once while Redis is away, never queue. */
+const FAIL_FAST: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2_000, connectTimeout: 2_000 }
+
 export type { Logger } from './logger.js'
 
 export interface RedisPresenceStoreOptions {
@@ -88,7 +91,9 @@ export class RedisPresenceStore implements PresenceStore {
   static async connect (opts: RedisPresenceConnectOptions): Promise<RedisPresenceStore> {
     assertTtlMs(opts.ttlMs)
     const log = opts.log ?? silentLogger
-    const client = new Redis(opts.url, { ...opts.redisOptions, lazyConnect: true })
+    // Fail fast while Redis is away: callers have fallbacks (the database, best-effort presence) and must
+    // never wait on an offline queue. Overridable through redisOptions.
+    const client = new Redis(opts.url, { ...FAIL_FAST, ...opts.redisOptions, lazyConnect: true })
     client.on('error', (err: unknown) => log.warn({ err }, 'presence redis connection error'))
     try {
       await client.connect()

@@ -8,6 +8,9 @@ import type { Ledger } from './ledger.js'
  * new session (on any edge), resubscribes with `since-seq` = the last seq it saw, and resends what was
  * never answered with the same clientMsgId, as SPEC section 5 expects of a client.
  */
+/** Codes of /user/queue/errors after which a client sends the same message again. */
+const RETRYABLE: ReadonlySet<string> = new Set(['broker-unavailable', 'rate-limited', 'unavailable'])
+
 export class LedgerClient {
   readonly name: string
   readonly rooms: readonly string[]
@@ -95,15 +98,21 @@ export class LedgerClient {
   #onFrame (f: Frame): void {
     if (f.command === 'RECEIPT') {
       const id = f.headers['receipt-id']
-      if (id !== undefined) this.#ledger.receipted(id)
+      if (id !== undefined) {
+        this.#ledger.answered(id)
+        this.#ledger.receipted(id)
+      }
       return
     }
     if (f.command !== 'MESSAGE') return
     const destination = f.headers.destination ?? ''
     if (destination === '/user/queue/errors') {
       const id = f.headers['receipt-id']
-      // A refused SEND (rate limit, broker unavailable) stays pending: it is resent later with its id.
-      if (id !== undefined && f.headers.code !== 'broker-unavailable' && f.headers.code !== 'rate-limited') this.#ledger.failed(id)
+      // A refusal that says "try again" stays pending: it is resent later with its id.
+      if (id !== undefined) {
+        this.#ledger.answered(id)
+        if (!RETRYABLE.has(f.headers.code ?? '')) this.#ledger.failed(id)
+      }
       return
     }
     if (destination.startsWith('/topic/rooms.')) {

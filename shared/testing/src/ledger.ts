@@ -35,7 +35,7 @@ export interface LedgerReport {
  * compared with what PostgreSQL holds at the end. Every count must be 0.
  */
 export class Ledger {
-  readonly #sends = new Map<string, { roomId: string, sender: string, outcome: SendOutcome }>()
+  readonly #sends = new Map<string, { roomId: string, sender: string, outcome: SendOutcome, sentAt: number, answeredAt?: number }>()
   /** subscriber → room → seqs in arrival order */
   readonly #received = new Map<string, Map<string, number[]>>()
   /** subscriber → rooms it must have complete, from seq `from` (exclusive) */
@@ -44,7 +44,24 @@ export class Ledger {
 
   /** A SEND by `sender` (clientMsgIds are unique across the ledger). */
   sent (clientMsgId: string, roomId: string, sender = ''): void {
-    if (!this.#sends.has(clientMsgId)) this.#sends.set(clientMsgId, { roomId, sender, outcome: 'pending' })
+    if (!this.#sends.has(clientMsgId)) this.#sends.set(clientMsgId, { roomId, sender, outcome: 'pending', sentAt: Date.now() })
+  }
+
+  /** The first answer (a RECEIPT or any error) to a SEND arrived now. */
+  answered (clientMsgId: string): void {
+    const s = this.#sends.get(clientMsgId)
+    if (s !== undefined && s.answeredAt === undefined) s.answeredAt = Date.now()
+  }
+
+  /** Milliseconds from first SEND to first answer, per answered SEND; and SENDs never answered. */
+  answerTimes (): { readonly ms: number[], readonly unanswered: number } {
+    const ms: number[] = []
+    let unanswered = 0
+    for (const s of this.#sends.values()) {
+      if (s.answeredAt === undefined) unanswered++
+      else ms.push(s.answeredAt - s.sentAt)
+    }
+    return { ms, unanswered }
   }
 
   receipted (clientMsgId: string): void {

@@ -4,6 +4,9 @@ import { silentLogger, type Logger } from './logger.js'
 import type { RevocationHandler, TokenStore } from './token-store.js'
 import { assertDeviceId, assertVersion } from './validate.js'
 
+/** Defaults of the connections a store opens itself: commands fail at once while Redis is away, never queue. */
+const FAIL_FAST: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2_000, connectTimeout: 2_000 }
+
 export type { Logger } from './logger.js'
 
 /** 30 days: long enough that a device's version is read from the database about once a month. */
@@ -88,7 +91,9 @@ export class RedisTokenStore implements TokenStore {
   static async connect (opts: RedisTokenConnectOptions): Promise<RedisTokenStore> {
     assertStoreOptions(opts)
     const log = opts.log ?? silentLogger
-    const client = new Redis(opts.url, { ...opts.redisOptions, lazyConnect: true })
+    // Fail fast while Redis is away: callers have fallbacks (the database, best-effort presence) and must
+    // never wait on an offline queue. Overridable through redisOptions.
+    const client = new Redis(opts.url, { ...FAIL_FAST, ...opts.redisOptions, lazyConnect: true })
     client.on('error', (err: unknown) => log.warn({ err }, 'token store redis connection error'))
     try {
       await client.connect()

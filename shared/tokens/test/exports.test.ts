@@ -23,6 +23,7 @@ const m = await import('@chat/tokens')
 console.log(JSON.stringify({ names: Object.keys(m).sort(), ioredis: ioredisLoaded() }))`)
   assert.deepEqual(out, {
     names: [
+      'DeviceVersions',
       'MemoryTokenStore', 'TOKEN_TYPE', 'TokenStoreClosedError', 'TokenStoreError', 'TokenStoreErrorCode',
       'TokenStoreRejectedError', 'TokenStoreUnavailableError', 'checkAccessClaims', 'hashRefreshToken', 'newRefreshToken',
     ],

@@ -5,6 +5,7 @@ import {
 } from '@chat/protocol'
 import { decodeSendBody, newId, type InboundMessage } from '@chat/schemas'
 import { BusRejectedError } from '@chat/bus'
+import { StoreUnavailableError } from '@chat/store'
 import type { AccessClaims } from '@chat/tokens'
 import type { EdgeHub } from '../hub.js'
 import { TokenBucket } from './token-bucket.js'
@@ -261,6 +262,9 @@ export class StompSession implements SubscriptionOwner {
       this.fail(err.code, err.message, err.closeCode, receipt === undefined ? {} : { 'receipt-id': receipt })
     } else if (err instanceof FrameRejection) {
       this.#rejectFrame(frame.headers.receipt, err.code, err.message)
+    } else if (err instanceof StoreUnavailableError && this.#state === 'connected') {
+      this.#hub.log.warn({ err, sessionId: this.id, command: frame.command }, 'database unavailable')
+      this.#rejectFrame(frame.headers.receipt, StompErrorCode.UNAVAILABLE, 'the database is unavailable; send again with the same clientMsgId')
     } else if (this.#state === 'connected') {
       this.#hub.log.error({ err, sessionId: this.id, command: frame.command }, 'frame handler failed')
       this.#rejectFrame(frame.headers.receipt, StompErrorCode.INTERNAL_ERROR, 'internal error')
