@@ -136,25 +136,24 @@ async function pipeline (): Promise<Figures> {
     rooms.forEach((room, i) => subscriber.send(frame('SUBSCRIBE', { id: `s${i}`, destination: `/topic/rooms.${room}`, receipt: `sub${i}` })))
     await subscribed
 
-    let stopped = false
-    let sent = 0
+    const load = { stopped: false }
     const body = (n: number): string => JSON.stringify({ content: `t${Date.now()} ${n} ${pad(PAYLOAD - 40)}` })
     await Promise.all(senders.map(async (s, si) => {
-      let outstanding = 0
-      let n = 0
-      let ws: WebSocket | undefined
+      const state: { outstanding: number, n: number, ws: WebSocket | undefined } = { outstanding: 0, n: 0, ws: undefined }
+      // Keeps WINDOW SENDs without a RECEIPT in flight per sender.
       const pump = (): void => {
-        while (!stopped && outstanding < WINDOW && ws !== undefined) {
-          const room = rooms[(si + n) % rooms.length] as string
-          ws.send(frame('SEND', { destination: `/app/rooms.${room}`, receipt: `${n}` }, body(n)))
-          n++
-          outstanding++
-          sent++
+        const ws = state.ws
+        if (ws === undefined) return
+        while (!load.stopped && state.outstanding < WINDOW) {
+          const room = rooms[(si + state.n) % rooms.length] as string
+          ws.send(frame('SEND', { destination: `/app/rooms.${room}`, receipt: `${state.n}` }, body(state.n)))
+          state.n++
+          state.outstanding++
         }
       }
-      ws = await stompConnection(wsUrl, s.accessToken, (command) => {
+      state.ws = await stompConnection(wsUrl, s.accessToken, (command) => {
         if (command === 'RECEIPT') {
-          outstanding--
+          state.outstanding--
           pump()
         }
       })
@@ -170,9 +169,8 @@ async function pipeline (): Promise<Figures> {
     const elapsed = (performance.now() - started) / 1000
     const batches = await metricSum(d.dispatchers[0]?.url ?? '', 'chat_dispatcher_batch_size_count') - batchesBefore
     const batchMsgs = await metricSum(d.dispatchers[0]?.url ?? '', 'chat_dispatcher_batch_size_sum') - batchMsgsBefore
-    stopped = true
+    load.stopped = true
     subscriber.terminate()
-    void sent
     return {
       msgsPerSec: delivered / elapsed,
       p50Ms: latency.getValueAtPercentile(50),
@@ -207,15 +205,15 @@ async function rabbitAlone (window: number): Promise<Figures> {
       }
       sub.ack(m)
     })
-    let stopped = false
+    const load = { stopped: false }
     const payload = Buffer.from(pad(PAYLOAD))
     // The same shape as the pipeline: SENDERS publishers each with WINDOW confirms outstanding.
     const publishers = Array.from({ length: SENDERS }, async () => {
       let outstanding = 0
       await new Promise<void>((resolve) => {
         const pump = (): void => {
-          if (stopped) { if (outstanding === 0) resolve(); return }
-          while (outstanding < window && !stopped) {
+          if (load.stopped) { if (outstanding === 0) resolve(); return }
+          while (outstanding < window && !load.stopped) {
             outstanding++
             pub.publish('', 'bench.quorum', payload, { persistent: true, timestamp: Date.now() }, () => { outstanding--; pump() })
           }
@@ -229,7 +227,7 @@ async function rabbitAlone (window: number): Promise<Figures> {
     await sleep(SECONDS * 1000)
     measuring = false
     const elapsed = (performance.now() - started) / 1000
-    stopped = true
+    load.stopped = true
     await Promise.race([Promise.all(publishers), sleep(5_000)])
     return { msgsPerSec: consumed / elapsed, p50Ms: latency.getValueAtPercentile(50), p99Ms: latency.getValueAtPercentile(99) }
   } finally {

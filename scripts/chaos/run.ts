@@ -18,7 +18,7 @@ if (values.list) {
   process.exit(0)
 }
 
-let selected: ChaosCase[] = positionals.length > 0 ? CASES.filter((c) => positionals.includes(c.name)) : CASES
+let selected: ChaosCase[] = positionals.length > 0 ? CASES.filter((c) => positionals.includes(c.name)) : [...CASES]
 if (values.subset) selected = selected.filter((c) => c.inSubset && (c.disruptive !== true || isCi))
 const unknown = positionals.filter((p) => !CASES.some((c) => c.name === p))
 if (unknown.length > 0) throw new Error(`unknown case(s): ${unknown.join(', ')}; --list shows them`)

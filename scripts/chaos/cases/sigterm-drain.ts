@@ -49,7 +49,7 @@ export const sigtermDrain: ChaosCase = {
       figures: {
         sessions,
         'told server-shutdown': told.length,
-        'reconnected': back.length,
+        reconnected: back.length,
         'drain took (ms)': drainMs,
         'reconnect-after-ms min/max': `${Math.min(...delays)}/${Math.max(...delays)}`,
         'reconnects per second after SIGTERM': distribution,
