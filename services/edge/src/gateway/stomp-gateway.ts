@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
+import { ChatErrorCode } from '@chat/schemas'
 import type { WebSocket } from 'ws'
 import type { EdgeHub } from '../hub.js'
 import { serveNonWebSocketUpgradesAsHttp } from './h2c-passthrough.js'
@@ -57,14 +58,14 @@ const plugin: FastifyPluginAsync<StompGatewayOptions> = async function stompGate
   const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!isOriginAllowed(req, opts.allowedOrigins)) {
       hub.metrics.upgradesRefused.inc({ reason: 'origin' })
-      await reply.code(403).send({ statusCode: 403, code: 'CHAT_ORIGIN_FORBIDDEN', message: 'this origin may not open /ws' })
+      await reply.code(403).send({ statusCode: 403, code: ChatErrorCode.ORIGIN_FORBIDDEN, message: 'this origin may not open /ws' })
       return
     }
     if (hub.isDraining() || hub.socketCount >= hub.limits.maxConnections) {
       hub.metrics.upgradesRefused.inc({ reason: hub.isDraining() ? 'draining' : 'capacity' })
       // Jittered so refused clients do not come back in step.
       const retryAfterSeconds = 1 + Math.floor(Math.random() * 5)
-      await reply.code(503).header('retry-after', String(retryAfterSeconds)).send({ statusCode: 503, code: 'CHAT_OVERLOADED', message: 'too many connections; retry later' })
+      await reply.code(503).header('retry-after', String(retryAfterSeconds)).send({ statusCode: 503, code: ChatErrorCode.OVERLOADED, message: 'too many connections; retry later' })
     }
   }
 
