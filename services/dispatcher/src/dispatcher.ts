@@ -99,15 +99,16 @@ export class Dispatcher {
   #onDelivery (delivery: InboundDelivery): Promise<Outcome> {
     this.#deps.metrics.consumed.inc({ shard: String(delivery.shard) })
     if (this.#isPaused || this.#isClosed) {
-      this.#deps.metrics.outcomes.inc({ outcome: 'requeue' })
+      this.#countOutcome(delivery, REQUEUE)
       return Promise.resolve(REQUEUE)
     }
     const decoded = decodeInboundMessage(delivery.body)
     if (!decoded.ok) {
+      const outcome: Outcome = { outcome: 'retry', reason: `invalid: ${decoded.detail}` }
       this.#deps.metrics.invalid.inc()
-      this.#deps.metrics.outcomes.inc({ outcome: 'retry' })
+      this.#countOutcome(delivery, outcome)
       this.#deps.log.warn({ shard: delivery.shard, retryCount: delivery.retryCount, reason: decoded.detail }, 'undecodable message')
-      return Promise.resolve({ outcome: 'retry', reason: `invalid: ${decoded.detail}` })
+      return Promise.resolve(outcome)
     }
     return new Promise<Outcome>((resolve) => {
       this.#queue.push({ message: decoded.value, delivery, resolve })
@@ -224,7 +225,16 @@ export class Dispatcher {
   }
 
   #settle (p: Pending, outcome: Outcome): void {
-    this.#deps.metrics.outcomes.inc({ outcome: outcome.outcome })
+    this.#countOutcome(p.delivery, outcome)
     p.resolve(outcome)
+  }
+
+  /** The bus turns a retry of a message's last attempt into a dead letter: count it as one here. */
+  #countOutcome (delivery: InboundDelivery, outcome: Outcome): void {
+    const m = this.#deps.metrics
+    m.outcomes.inc({ outcome: outcome.outcome })
+    if (outcome.outcome === 'dead-letter' || (outcome.outcome === 'retry' && delivery.retryCount + 1 >= this.#deps.options.maxAttempts)) {
+      m.deadLetters.inc({ reason: outcome.reason.startsWith('invalid') ? 'invalid' : outcome.reason.split(':')[0] ?? 'unknown' })
+    }
   }
 }

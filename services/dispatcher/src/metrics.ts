@@ -7,6 +7,7 @@ export interface DispatcherMetrics {
   readonly deliverSeconds: Histogram
   readonly outcomes: Counter<'outcome'>
   readonly redeliveriesAbsorbed: Counter
+  readonly deadLetters: Counter<'reason'>
   readonly invalid: Counter
   readonly paused: Gauge
 }
@@ -19,6 +20,7 @@ export function createDispatcherMetrics (registry: Registry): DispatcherMetrics 
     persistSeconds: new Histogram({ name: 'chat_dispatcher_persist_seconds', help: 'Persist transaction latency, seconds', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2], registers }),
     deliverSeconds: new Histogram({ name: 'chat_dispatcher_deliver_seconds', help: 'Publish of stored messages to chat.deliver until confirmed, seconds', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], registers }),
     outcomes: new Counter({ name: 'chat_dispatcher_outcomes_total', help: 'Outcomes of deliveries: ack, requeue, retry, dead-letter', labelNames: ['outcome'], registers }),
+    deadLetters: new Counter({ name: 'chat_dispatcher_dead_letters_total', help: 'Messages sent to chat.dlq (attempts exhausted or given up), by reason', labelNames: ['reason'], registers }),
     redeliveriesAbsorbed: new Counter({ name: 'chat_dispatcher_redeliveries_absorbed_total', help: 'Deliveries found already stored (idempotency) and delivered again', registers }),
     invalid: new Counter({ name: 'chat_dispatcher_invalid_total', help: 'Deliveries whose envelope did not decode', registers }),
     paused: new Gauge({ name: 'chat_dispatcher_paused', help: '1 while consumption is paused after a transient failure', registers }),
