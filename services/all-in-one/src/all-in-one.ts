@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import { loggerOptions, opsPlugin, closeAll, type Logger } from '@chat/observability'
 import { createEdgeHub, stompGateway, type EdgeConfig, type EdgeHub } from '@chat/edge'
-import { historyRoutes, type HistoryConfig } from '@chat/history'
+import { errorHandler, frameworkErrors, historyRoutes, notFoundHandler, type HistoryConfig } from '@chat/history'
 import { startDispatcher, type Dispatcher, type DispatcherOptions } from '@chat/dispatcher'
 import { webPlugin } from '@chat/web'
 import type { Adapters } from './adapters.js'
@@ -29,7 +29,10 @@ export async function buildAllInOne (config: AllInOneConfig, adapters: Adapters,
   const { bus, store, presence, tokens } = adapters
   const hub = await createEdgeHub({ config: config.edge, bus, store, presence, tokens, log: log.child({ service: 'edge' }), registry })
   const dispatcher = await startDispatcher({ bus, store, log: log.child({ service: 'dispatcher' }), registry, options: config.dispatch })
-  const app = Fastify({ logger: loggerOptions(config.edge.logLevel, 'all-in-one'), bodyLimit: 64 * 1024, logController: new LogController({ disableRequestLogging: true }) })
+  const app = Fastify({ logger: loggerOptions(config.edge.logLevel, 'all-in-one'), bodyLimit: 64 * 1024, logController: new LogController({ disableRequestLogging: true }), frameworkErrors })
+  // The API's `{statusCode, code, message}` bodies outside /api too (unknown paths, /metrics, /readyz).
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
   await app.register(opsPlugin, {
     registry,
     readiness: { bus: () => bus.isConnected(), database: async () => await store.ping() },

@@ -50,7 +50,7 @@ function strictValidators (): { body: AjvInstance, other: AjvInstance } {
 }
 
 /** `{statusCode, code, message}` for every error; 5xx bodies never carry internals (R9). */
-function errorHandler (this: FastifyInstance, err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+export function errorHandler (this: FastifyInstance, err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   const status = err.statusCode ?? 500
   if (err.validation !== undefined) {
     void reply.code(400).send({ statusCode: 400, code: ChatErrorCode.BAD_REQUEST, message: `${err.validationContext ?? 'request'} ${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? 'is invalid'}`.replace(/\s+/g, ' ').trim() })
@@ -86,7 +86,7 @@ function fastifyCode (status: number, code: string | undefined): string {
   return ChatErrorCode.BAD_REQUEST
 }
 
-function notFoundHandler (req: FastifyRequest, reply: FastifyReply): void {
+export function notFoundHandler (req: FastifyRequest, reply: FastifyReply): void {
   void reply.code(404).send({ statusCode: 404, code: ChatErrorCode.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0] ?? ''}` })
 }
 
@@ -94,7 +94,7 @@ function notFoundHandler (req: FastifyRequest, reply: FastifyReply): void {
  * Errors the router raises before any route or hook runs (a URL that does not decode, a path parameter over the
  * router's length limit): a 400 in the API's error format. Both are bad ids or paths; the path is not echoed back.
  */
-function frameworkErrors (err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+export function frameworkErrors (err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
   const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'malformed URL'
   void reply.code(400).send({ statusCode: 400, code: ChatErrorCode.BAD_REQUEST, message })
 }
@@ -129,7 +129,6 @@ export const historyRoutes: FastifyPluginAsync<HistoryDeps> = async function his
     versions: new DeviceVersions({ tokens: deps.tokens, loadVersion: async (id) => (await deps.store.users.getDevice(id))?.tokenVersion, log: deps.log }),
     tokens: deps.tokens,
     ttlMs: deps.config.accessCacheMs,
-    log: app.log,
   })
   app.addHook('onClose', async () => { versions.close() })
   app.decorate('deviceVersions', versions)

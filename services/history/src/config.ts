@@ -13,6 +13,7 @@ const HistoryEnv = Type.Object({
   REFRESH_TTL_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
   PUBLISH_BUFFER: Type.Integer({ minimum: 1, default: 10_000 }),
   PUBLISH_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  ACCESS_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1_000 }),
 })
 
 export interface HistoryConfig {
@@ -31,6 +32,12 @@ export interface HistoryConfig {
   readonly jwt: JwtSettings
   readonly publishBuffer: number
   readonly publishTimeoutMs: number
+  /**
+   * How long a device's token version and a room membership read from Redis or the database are reused in process
+   * (`ACCESS_CACHE_MS`): the longest a revocation whose broadcast was lost, or a leave made through another history
+   * instance, can go unnoticed by this one for reads. 0 asks every time. @default 1_000 (ms)
+   */
+  readonly accessCacheMs: number
   readonly databaseUrl?: string
   readonly rabbitmqUrl?: string
   readonly redisUrl?: string
@@ -61,6 +68,7 @@ export function loadHistoryConfig (env: Env, options: { requireServers: boolean 
     jwt: loadJwtSettings(env, { needPrivateKey: true }),
     publishBuffer: e.PUBLISH_BUFFER,
     publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
+    accessCacheMs: e.ACCESS_CACHE_MS,
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
     ...(rabbitmqUrl === undefined ? {} : { rabbitmqUrl }),
     ...(redisUrl === undefined ? {} : { redisUrl }),

@@ -13,6 +13,7 @@ export const UserNotFoundError = createError(ChatErrorCode.USER_NOT_FOUND, 'no s
 export const RoomNotFoundError = createError(ChatErrorCode.ROOM_NOT_FOUND, 'no such room', 404)
 export const RoomForbiddenError = createError(ChatErrorCode.ROOM_FORBIDDEN, 'you are not a member of this room', 403)
 export const RoomPrivateError = createError(ChatErrorCode.ROOM_PRIVATE, 'this room is private: a member must add you', 403)
+export const LoginRateLimitedError = createError<[retryAfterSeconds: string]>(ChatErrorCode.RATE_LIMITED, 'too many login attempts; retry in %s seconds', 429)
 export const BadRequestError = createError<[string]>(ChatErrorCode.BAD_REQUEST, '%s', 400)
 export const BrokerUnavailableError = createError(ChatErrorCode.BROKER_UNAVAILABLE, 'the message broker is unavailable; retry with the same clientMsgId', 503)
 export const BrokerRejectedError = createError(ChatErrorCode.BROKER_REJECTED, 'the message broker refused the message', 503)

@@ -1,9 +1,12 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorBody, LoginBody, Me, RefreshBody, RegisterBody, RegisterReply, TokenPair, newId } from '@chat/schemas'
 import { hashRefreshToken, newRefreshToken } from '@chat/tokens'
 import type { DeviceRecord } from '@chat/store'
 import { dummyHash, hashPassword, verifyPassword } from '../auth/password.js'
-import { InvalidCredentialsError, RefreshInvalidError, RefreshReusedError, UsernameTakenError } from '../errors.js'
+import {
+  InvalidCredentialsError, LoginRateLimitedError, RefreshInvalidError, RefreshReusedError, UsernameTakenError,
+} from '../errors.js'
 import type { HistoryDeps } from '../context.js'
 import { publishRevocation } from '../auth/revocations.js'
 
@@ -28,17 +31,28 @@ export const authRoutes: FastifyPluginAsyncTypebox<HistoryDeps> = async function
     return { userId: user.id, username: user.username }
   })
 
-  const loginLimits = [
-    app.rateLimit({ max: config.loginRatePerMinute, timeWindow: 60_000, keyGenerator: (req) => `login:ip:${req.ip}` }),
-    app.rateLimit({
-      max: config.loginRatePerMinute,
-      timeWindow: 60_000,
-      keyGenerator: (req) => `login:user:${String((req.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase()}`,
-    }),
-  ]
+  // Two counters, each seeing every attempt: per address (one client spraying many usernames) and per username,
+  // case-folded as login matches it (many addresses guessing one password). Not `app.rateLimit()` twice: its
+  // handlers share one per-request "already ran" flag, so only the first of two limiters on a route ever counted.
+  const window = { max: config.loginRatePerMinute, timeWindow: 60_000 }
+  const byAddress = app.createRateLimit({ ...window, keyGenerator: (req) => `login:ip:${req.ip}` })
+  const byUsername = app.createRateLimit({
+    ...window,
+    keyGenerator: (req) => `login:user:${String((req.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase()}`,
+  })
+
+  // With the counters' Redis away the limit lets logins through (`skipOnError` in app.ts: it is a brake, not a lock).
+  async function loginRateLimit (req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const results = await Promise.all([byAddress(req), byUsername(req)])
+    let retryAfterSeconds = 0
+    for (const r of results) if (!r.isAllowed && r.isExceeded) retryAfterSeconds = Math.max(retryAfterSeconds, r.ttlInSeconds, 1)
+    if (retryAfterSeconds === 0) return
+    void reply.header('retry-after', retryAfterSeconds)
+    throw new LoginRateLimitedError(String(retryAfterSeconds))
+  }
 
   app.post('/auth/login', {
-    preHandler: loginLimits,
+    preHandler: loginRateLimit,
     schema: { tags: ['auth'], summary: 'Log in on a device', body: LoginBody, response: { 200: TokenPair, ...errors } },
   }, async (req) => {
     const found = await store.users.findCredentials(req.body.username)
@@ -63,6 +77,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<HistoryDeps> = async function
         // RFC 9700 4.14.2: a spent token came back, so it leaked. The family is revoked and the device's
         // version bumped (by the store); tell every edge to close the device's sessions.
         app.log.warn({ deviceId: result.device.id, userId: result.device.userId }, 'refresh token reuse: device signed out')
+        app.deviceVersions.revoked(result.device.id, result.device.tokenVersion)
         await publishRevocation(tokens, result.device.id, result.device.tokenVersion, app.log)
         throw new RefreshReusedError()
       case 'rotated': {
@@ -78,6 +93,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<HistoryDeps> = async function
     schema: { tags: ['auth'], summary: "Revoke this device's tokens and close its sessions", security: [{ bearer: [] }], response: { 204: { type: 'null' }, ...errors } },
   }, async (req, reply) => {
     const version = await store.users.revokeDevice(req.auth.dev)
+    if (version > 0) app.deviceVersions.revoked(req.auth.dev, version)
     await publishRevocation(tokens, req.auth.dev, version, app.log)
     reply.code(204)
   })

@@ -11,6 +11,7 @@ import {
 } from '../errors.js'
 import type { HistoryDeps } from '../context.js'
 import { MembershipAnnouncer } from '../membership-announcer.js'
+import { TtlCache } from '../ttl-cache.js'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody }
 const security = [{ bearer: [] }]
@@ -22,11 +23,33 @@ export const roomRoutes: FastifyPluginAsyncTypebox<HistoryDeps> = async function
   const announcer = new MembershipAnnouncer({ bus, log: app.log })
   app.addHook('onRequest', app.authenticate)
 
-  /** 404 for a room that does not exist, 403 for one the caller is not in. */
-  async function requireMember (roomId: string, userId: string): Promise<void> {
-    if (await store.rooms.isMember(roomId, userId)) return
+  // Memberships confirmed by the database, reused by reads (scroll-back, presence) for `accessCacheMs`: a member's
+  // every page would otherwise cost a query. Only "is a member" is kept, and a leave through this instance drops it
+  // before its answer, so what can go stale is a leave made through another history instance: the member who left
+  // can still read for at most `accessCacheMs`. Writes (send, add member) always ask the database.
+  const memberships = new TtlCache<true>({ ttlMs: deps.config.accessCacheMs })
+  const membershipKey = (roomId: string, userId: string): string => `${roomId.toLowerCase()} ${userId.toLowerCase()}`
+
+  /** 404 for a room that does not exist, 403 for one the caller is not in. `forRead`: a recent answer will do. */
+  async function requireMember (roomId: string, userId: string, forRead = false): Promise<void> {
+    const key = membershipKey(roomId, userId)
+    if (forRead && memberships.get(key) === true) return
+    if (await store.rooms.isMember(roomId, userId)) {
+      memberships.set(key, true)
+      return
+    }
+    memberships.delete(key)
     if (await store.rooms.getRoom(roomId) === undefined) throw new RoomNotFoundError()
     throw new RoomForbiddenError()
+  }
+
+  /** Removes a membership in the database and from this instance's cache. */
+  async function removeMember (roomId: string, userId: string): Promise<boolean> {
+    memberships.delete(membershipKey(roomId, userId))
+    const removed = await store.rooms.removeMember(roomId, userId)
+    // Again after: a read that checked the database before the removal may have cached it meanwhile.
+    memberships.delete(membershipKey(roomId, userId))
+    return removed
   }
 
   async function publish (message: InboundMessage): Promise<void> {
@@ -63,7 +86,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox<HistoryDeps> = async function
     if (result === 'room-not-found') throw new RoomNotFoundError()
     if (result === 'added') {
       const room = await store.rooms.getRoom(roomId)
-      await announcer.joined(roomId, target, () => store.rooms.removeMember(roomId, target.id))
+      await announcer.joined(roomId, target, () => removeMember(roomId, target.id))
       announcer.invited(target.id, { roomId, name: room?.name ?? '', by: { userId: req.auth.sub, username: req.auth.name } })
     }
     reply.code(204)
@@ -79,7 +102,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox<HistoryDeps> = async function
     const result = await store.rooms.addMember(roomId, req.auth.sub)
     if (result === 'room-not-found') throw new RoomNotFoundError()
     if (result === 'added') {
-      await announcer.joined(roomId, { id: req.auth.sub, username: req.auth.name }, () => store.rooms.removeMember(roomId, req.auth.sub))
+      await announcer.joined(roomId, { id: req.auth.sub, username: req.auth.name }, () => removeMember(roomId, req.auth.sub))
     }
     reply.code(204)
   })
@@ -89,7 +112,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox<HistoryDeps> = async function
   }, async (req, reply) => {
     const { roomId } = req.params
     if (await store.rooms.getRoom(roomId) === undefined) throw new RoomNotFoundError()
-    if (await store.rooms.removeMember(roomId, req.auth.sub)) {
+    if (await removeMember(roomId, req.auth.sub)) {
       await announcer.left(roomId, { id: req.auth.sub, username: req.auth.name })
     }
     reply.code(204)
@@ -108,7 +131,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox<HistoryDeps> = async function
     const { roomId } = req.params
     const { before, after } = req.query
     if (before !== undefined && after !== undefined) throw new BadRequestError('give before or after, not both')
-    await requireMember(roomId, req.auth.sub)
+    await requireMember(roomId, req.auth.sub, true)
     const page = await store.messages.page(roomId, {
       ...(before === undefined ? {} : { before }),
       ...(after === undefined ? {} : { after }),
@@ -165,7 +188,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox<HistoryDeps> = async function
   app.get('/rooms/:roomId/presence', {
     schema: { tags: ['presence'], summary: 'Who is online in a room (members only)', security, params: RoomParams, response: { 200: RoomPresence, ...errors } },
   }, async (req) => {
-    await requireMember(req.params.roomId, req.auth.sub)
+    await requireMember(req.params.roomId, req.auth.sub, true)
     try {
       return { online: [...await presence.roomOnline(req.params.roomId)] }
     } catch (err) {
