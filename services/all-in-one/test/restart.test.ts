@@ -15,7 +15,7 @@ const bare = { DATABASE_URL: '', RABBITMQ_URL: '', REDIS_URL: '' }
 test('the embedded all-in-one serves the page, the API, the docs and /ws, and keeps messages across a restart', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'chat-aio-'))
   t.after(async () => { await rm(dataDir, { recursive: true, force: true }) })
-  const env = { ...bare, CHAT_DATA_DIR: dataDir, JWT_SECRET: randomBytes(32).toString('base64url') }
+  const env = { ...bare, CHAT_DATA_DIR: join(dataDir, 'fresh', '.data'), JWT_SECRET: randomBytes(32).toString('base64url') }
 
   // 1. First start: register, create a room, send over STOMP and over REST.
   const first = await startService('all-in-one', env, { readyTimeoutMs: 60_000 })

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { drizzle } from 'drizzle-orm/pglite'
 import { migrate as drizzleMigrate } from 'drizzle-orm/pglite/migrator'
@@ -29,6 +30,8 @@ function queryable (pg: PgliteQuerier): SqlQueryable {
  * it suits one process only (never point two processes at one dataDir).
  */
 export async function openPgliteDatabase (opts: PgliteDatabaseOptions = {}): Promise<ChatDatabase> {
+  // PGlite creates only the last directory of the path: make its parents (a fresh checkout has no .data/).
+  if (opts.dataDir !== undefined) await mkdir(opts.dataDir, { recursive: true })
   const pg = opts.dataDir === undefined ? await PGlite.create() : await PGlite.create({ dataDir: opts.dataDir })
   const db = drizzle({ client: pg, schema })
   const client: SqlClient = {

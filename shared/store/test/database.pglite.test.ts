@@ -35,3 +35,12 @@ await test('the built package finds migrations/ from dist/', async () => {
   const { MIGRATIONS_FOLDER } = await import(built.href) as { MIGRATIONS_FOLDER: string }
   assert.ok(existsSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json')), MIGRATIONS_FOLDER)
 })
+
+await test('PGlite creates a dataDir whose parents do not exist yet (a fresh checkout has no .data/)', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'chat-store-'))
+  t.after(() => rm(root, { recursive: true, force: true }))
+  const database = await openPgliteDatabase({ dataDir: join(root, '.data', 'pglite') })
+  t.after(() => database.close())
+  await database.migrate()
+  assert.equal(await database.ping(), true)
+})
