@@ -2,7 +2,7 @@
 // the generator's own event loop does not disturb the latency the parent measures. It reports progress and a final
 // summary over IPC, and exits when done or when the parent goes away.
 //
-//   fork('attack-idle-sockets.ts', { execArgv: ['--import', 'tsx'] }) then send IdleSocketsRequest
+//   fork('attack-idle-sockets.ts', ['--attack-idle-sockets-child'], { execArgv: ['--import', 'tsx'] }), then send an IdleSocketsRequest
 import WebSocket from 'ws'
 
 export interface IdleSocketsRequest {
@@ -118,7 +118,7 @@ async function run (req: IdleSocketsRequest): Promise<IdleSocketsSummary> {
   }
 }
 
-if (process.send !== undefined) {
+if (process.argv.includes('--attack-idle-sockets-child') && process.send !== undefined) {
   process.on('disconnect', () => process.exit(0))
   process.once('message', (req: IdleSocketsRequest) => {
     run(req).then((summary) => {

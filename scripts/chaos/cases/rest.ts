@@ -164,7 +164,7 @@ export const rest: ChaosCase = {
       { group: 'oversize', name: '1 MiB message', request: post(`${R}/messages`, { content: big(1024 * 1024) }), statuses: [413], code: 'CHAT_PAYLOAD_TOO_LARGE' },
       { group: 'oversize', name: '70 KiB password at login', request: post('/api/auth/login', { username: 'rest_a', password: big(70 * 1024) }, null), statuses: [413], code: 'CHAT_PAYLOAD_TOO_LARGE' },
       { group: 'oversize', name: '5 MiB register', request: post('/api/auth/register', { username: 'abc', password: big(5 * 1024 * 1024) }, null), statuses: [413], code: 'CHAT_PAYLOAD_TOO_LARGE' },
-      { group: 'oversize', name: '1 MiB chunked, no content-length', request: { method: 'POST', path: `${R}/messages`, token: tok, chunks: [Buffer.from('{"content":"'), ...Array.from({ length: 16 }, () => Buffer.alloc(64 * 1024, 0x78)), Buffer.from('"}')] }, statuses: [413], code: 'CHAT_PAYLOAD_TOO_LARGE' },
+      { group: 'oversize', name: '1 MiB chunked, no content-length', request: { method: 'POST', path: `${R}/messages`, token: tok, chunks: [Buffer.from('{"content":"'), ...Array.from({ length: 64 }, () => Buffer.alloc(16 * 1024, 0x78)), Buffer.from('"}')] }, statuses: [413], code: 'CHAT_PAYLOAD_TOO_LARGE' },
       { group: 'oversize', name: '8,001-character message (under 64 KiB)', request: post(`${R}/messages`, { content: big(8001) }), ...bad },
       { group: 'oversize', name: '101-character room name', request: post('/api/rooms', { name: big(101) }), ...bad },
       { group: 'oversize', name: '10,000-deep nested array', request: postRaw('/api/rooms', `{"name":${nested(10_000)}}`), statuses: [400] },
@@ -248,6 +248,16 @@ export const rest: ChaosCase = {
     checks.push(check('a room name with a lone surrogate (\\ud800): 201 or 400 CHAT_, never 5xx', loneSurrogate.status === 201 || (loneSurrogate.status === 400 && loneSurrogate.code.startsWith('CHAT_')), `${loneSurrogate.status} ${loneSurrogate.code}`))
     checks.push(check('a room name in invalid UTF-8: 201 (decoded) or 400 CHAT_, never 5xx', badUtf8.status === 201 || (badUtf8.status === 400 && badUtf8.code.startsWith('CHAT_')), `${badUtf8.status} ${badUtf8.code}`))
 
+    // An ordinary client uploading a 5 MiB body in one go: fastify answers 413 and closes the connection at once (it
+    // must not read the rest), so the client often fails on its next write (EPIPE) before it reads the 413. Reported,
+    // not checked: it is how fastify (and most servers without a lingering close) behave.
+    const eager: Record<string, number> = {}
+    for (let i = 0; i < 10; i++) {
+      const k = await fetch(`${base}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'abcd', password: big(5 * 1024 * 1024) }) })
+        .then((r) => String(r.status), (err: Error) => (err.cause as { code?: string } | undefined)?.code ?? err.message)
+      eager[k] = (eager[k] ?? 0) + 1
+    }
+
     // 3. Nothing was executed: the data and the deployment's Redis keys are all still there, and the service works.
     const countsAfter = await tableCounts(databaseUrl)
     const keysAfter = await redisKeys(ctx.servers.redisUrl, prefix)
@@ -272,6 +282,7 @@ export const rest: ChaosCase = {
         'meta-character room names stored verbatim': `${roomNames.filter((x) => x.stored).length} of ${META.length}`,
         'meta-character messages stored verbatim': `${verbatim} of ${META.length}`,
         'Redis keys of the prefix before / after': `${keysBefore} / ${keysAfter}`,
+        'fetch posting 5 MiB to /api/auth/register in one go, 10 tries (answers seen)': Object.entries(eager).map(([k, v]) => `${k} × ${v}`).join(', '),
       },
       checks,
     }

@@ -110,7 +110,7 @@ export const tokenAttacks: ChaosCase = {
     checks.push(check('logout: 204, and the device\'s live session closed with ERROR token-revoked within 1 s',
       logout.status === 204 && goneSession.closedAt !== undefined && goneSession.closedAt - loggedOutAt < 1_000 && revokedError(goneSession),
       `logout ${logout.status}; closed after ${goneSession.closedAt === undefined ? 'never' : ms(goneSession.closedAt - loggedOutAt)} ms`))
-    if (goneSession.closedAt !== undefined) figures['logout → session closed (ms)'] = ms(goneSession.closedAt - loggedOutAt)
+    if (goneSession.closedAt !== undefined) figures['logout 204 → session closed (ms; negative: closed before the 204 arrived)'] = ms(goneSession.closedAt - loggedOutAt)
 
     const [header, payload, signature] = user.accessToken.split('.') as [string, string, string]
     const tampered = `${header}.${Buffer.from(JSON.stringify({ ...real, name: 'admin' })).toString('base64url')}.${signature}`
@@ -164,7 +164,7 @@ export const tokenAttacks: ChaosCase = {
     checks.push(check('both live sessions of the device closed with ERROR token-revoked within 1 s of the 401',
       sessions.every(revokedError) && worstMs < 1_000,
       `closed ${closeMs.map((v) => `${ms(v)} ms`).join(', ')} after the 401 (negative: before it arrived); ERRORs ${sessions.map((s) => s.client.frames.find((f) => f.command === 'ERROR')?.headers.message ?? 'none').join(', ')}`))
-    figures['replay 401 → sessions closed, worst (ms)'] = ms(worstMs)
+    figures['replay 401 → sessions closed, worst (ms; negative: before the 401 arrived)'] = ms(worstMs)
     figures['replay request sent → sessions closed, worst (ms)'] = ms(Math.max(...sessions.map((s) => (s.closedAt ?? Number.POSITIVE_INFINITY) - replayStarted)))
     figures['replay request round trip (ms)'] = ms(replayAnsweredAt - replayStarted)
     const familyRefresh = await api.request<{ code?: string }>('POST', '/api/auth/refresh', { refreshToken: next.refreshToken })

@@ -82,6 +82,7 @@ function fastifyCode (status: number, code: string | undefined): string {
   if (status === 429) return ChatErrorCode.RATE_LIMITED
   if (status === 404) return ChatErrorCode.NOT_FOUND
   if (status === 401) return ChatErrorCode.UNAUTHORIZED
+  if (status === 403) return ChatErrorCode.FORBIDDEN
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) return ChatErrorCode.BAD_REQUEST
   return ChatErrorCode.BAD_REQUEST
 }

@@ -114,6 +114,7 @@ if (servers === undefined) {
         assertBadRequest(await h.api.post('/api/rooms', { token: alice, body: { name: 'n'.repeat(101) } }), 'name 101')
         assertBadRequest(await h.api.post('/api/rooms', { token: alice, body: { name: 'a\u0000' } }), 'name NUL')
         assertBadRequest(await h.api.post('/api/auth/login', { body: { username: 'u'.repeat(33), password: 'password-1' } }), 'login username 33')
+        assertBadRequest(await h.api.post('/api/auth/login', { body: { username: 'alice\u0000', password: 'password-1' } }), 'login username NUL')
         assertBadRequest(await h.api.post('/api/auth/login', { body: { username: 'alice', password: 'p'.repeat(257) } }), 'login password 257')
         // At the limits: accepted.
         const max = await h.api.post(`/api/rooms/${roomId}/messages`, { token: alice, body: { content: '€'.repeat(8000), clientMsgId: 'c'.repeat(64) } })

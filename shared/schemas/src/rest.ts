@@ -19,7 +19,7 @@ export type RegisterBody = Type.Static<typeof RegisterBody>
 export const RegisterReply = Type.Object({ userId: Uuid, username: Type.String() })
 
 export const LoginBody = Type.Object({
-  username: Type.String({ minLength: 1, maxLength: Limits.maxUsernameChars }),
+  username: Type.String({ minLength: 1, maxLength: Limits.maxUsernameChars, pattern: NO_NUL_PATTERN }),
   password: Type.String({ minLength: 1, maxLength: Limits.maxPasswordChars }),
   deviceId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' })),
 }, { additionalProperties: false })
