@@ -1,6 +1,7 @@
 import { ExchangeName, Header, shardOf, shardRoutingKey } from '@chat/topology'
 import type { InboundMessage } from '@chat/schemas'
 import { eventRoutingKey } from './edge-routing.js'
+import { PACK_CONTENT_TYPE } from './delivery-pack.js'
 import type { BusEvent, StoredDelivery } from './message-bus.js'
 
 /** AMQP basic properties the bus sets (a subset of amqplib's `Options.Publish`). */
@@ -53,5 +54,62 @@ export function eventEnvelope (event: BusEvent): Envelope {
     routingKey: eventRoutingKey(event),
     body: Buffer.from(event.body),
     properties: { contentType: JSON_TYPE, persistent: false, headers: {} },
+  }
+}
+
+/** A pack holds at most this many messages or bytes; a larger batch becomes several packs. */
+const MAX_PACK_MESSAGES = 512
+const MAX_PACK_BYTES = 96 * 1024
+
+/**
+ * The envelopes of a dispatcher batch: the messages of each room, in order, packed into as few AMQP
+ * messages as the limits allow, so the broker routes one message per room per batch rather than one per
+ * chat message. A pack is records of `seq` (u32), id length (u8), id (ASCII), body length (u32), body —
+ * binary, so the edge splits it without parsing JSON. A lone message keeps the plain single form.
+ */
+export function deliveryEnvelopes (deliveries: readonly StoredDelivery[]): Envelope[] {
+  const byRoom = new Map<string, StoredDelivery[]>()
+  for (const d of deliveries) {
+    const list = byRoom.get(d.roomId)
+    if (list === undefined) byRoom.set(d.roomId, [d])
+    else list.push(d)
+  }
+  const out: Envelope[] = []
+  for (const [roomId, list] of byRoom) {
+    let start = 0
+    while (start < list.length) {
+      let end = start
+      let bytes = 0
+      while (end < list.length && end - start < MAX_PACK_MESSAGES) {
+        const size = 9 + Buffer.byteLength((list[end] as StoredDelivery).id) + Buffer.byteLength((list[end] as StoredDelivery).body)
+        if (end > start && bytes + size > MAX_PACK_BYTES) break
+        bytes += size
+        end++
+      }
+      const chunk = list.slice(start, end)
+      out.push(chunk.length === 1 ? deliveryEnvelope(chunk[0] as StoredDelivery) : packEnvelope(roomId, chunk, bytes))
+      start = end
+    }
+  }
+  return out
+}
+
+function packEnvelope (roomId: string, chunk: readonly StoredDelivery[], bytes: number): Envelope {
+  const body = Buffer.allocUnsafe(bytes)
+  let at = 0
+  for (const d of chunk) {
+    at = body.writeUInt32BE(d.seq, at)
+    const idLength = body.write(d.id, at + 1, 'latin1')
+    body.writeUInt8(idLength, at)
+    at += 1 + idLength
+    const bodyLength = body.write(d.body, at + 4, 'utf8')
+    body.writeUInt32BE(bodyLength, at)
+    at += 4 + bodyLength
+  }
+  return {
+    exchange: ExchangeName.DELIVER,
+    routingKey: eventRoutingKey({ kind: 'room', roomId }),
+    body: body.subarray(0, at),
+    properties: { contentType: PACK_CONTENT_TYPE, persistent: false, headers: { [Header.SEQ]: chunk[0]?.seq ?? 0 } },
   }
 }

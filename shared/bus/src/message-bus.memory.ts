@@ -5,8 +5,8 @@ import type { Topology, TopologyOptions } from '@chat/topology'
 import type { InboundMessage } from '@chat/schemas'
 import { silentBusLogger } from './bus-logger.js'
 import type { BusLogger } from './bus-logger.js'
-import { edgeBindingKey, edgeDeliveryOf } from './edge-routing.js'
-import { deliveryEnvelope, eventEnvelope, inboundEnvelope } from './envelopes.js'
+import { edgeBindingKey, edgeDeliveriesOf } from './edge-routing.js'
+import { deliveryEnvelopes, eventEnvelope, inboundEnvelope } from './envelopes.js'
 import type { Envelope, PublishProperties } from './envelopes.js'
 import { BusErrorCode, BusRejectedError, closedError } from './errors.js'
 import { BrokerError, InProcessBroker } from './in-process-broker.js'
@@ -90,7 +90,7 @@ export class InProcessMessageBus implements MessageBus {
 
   async publishDeliveries (deliveries: readonly StoredDelivery[]): Promise<void> {
     if (this.#closed) throw closedError()
-    for (const d of deliveries) this.#publish(deliveryEnvelope(d), false)
+    for (const e of deliveryEnvelopes(deliveries)) this.#publish(e, false)
   }
 
   async publishEvent (event: BusEvent): Promise<void> {
@@ -242,15 +242,17 @@ class MemoryEdgeQueue implements EdgeQueue {
     this.#channel = broker.createChannel()
     this.#channel.declareQueue(spec)
     this.#channel.consume(spec.name, (m) => {
-      const d = edgeDeliveryOf(m.routingKey, m.properties.messageId, m.properties.headers, m.body)
-      if (d === undefined) {
-        log.warn({ queue: spec.name, routingKey: m.routingKey }, 'edge delivery with an unknown routing key dropped')
+      const ds = edgeDeliveriesOf(m.routingKey, m.properties.messageId, m.properties.headers, m.properties.contentType, m.body)
+      if (ds.length === 0) {
+        log.warn({ queue: spec.name, routingKey: m.routingKey }, 'edge delivery with an unknown routing key or a malformed pack dropped')
         return
       }
-      try {
-        onDelivery(d)
-      } catch (err) {
-        log.error({ err, queue: spec.name, routingKey: m.routingKey }, 'edge delivery handler failed')
+      for (const d of ds) {
+        try {
+          onDelivery(d)
+        } catch (err) {
+          log.error({ err, queue: spec.name, routingKey: m.routingKey }, 'edge delivery handler failed')
+        }
       }
     }, { noAck: true })
   }

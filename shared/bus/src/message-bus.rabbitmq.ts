@@ -12,8 +12,8 @@ import { ConfirmPublisher } from './amqp-confirm-publisher.js'
 import { ManagedChannel } from './amqp-managed-channel.js'
 import type { BusLogger } from './bus-logger.js'
 import { resolveConsumerOptions } from './consumer-options.js'
-import { edgeBindingKey, edgeDeliveryOf } from './edge-routing.js'
-import { deliveryEnvelope, eventEnvelope, inboundEnvelope } from './envelopes.js'
+import { edgeBindingKey, edgeDeliveriesOf } from './edge-routing.js'
+import { deliveryEnvelopes, eventEnvelope, inboundEnvelope } from './envelopes.js'
 import type { Envelope } from './envelopes.js'
 import { BusErrorCode, BusRejectedError, BusUnavailableError, closedError } from './errors.js'
 import type {
@@ -230,7 +230,7 @@ export class RabbitMessageBus implements MessageBus {
 
   async publishDeliveries (deliveries: readonly StoredDelivery[]): Promise<void> {
     if (this.#closed) throw closedError()
-    await Promise.all(deliveries.map((d) => this.#publishConfirmed(this.#deliveries, deliveryEnvelope(d), false)))
+    await Promise.all(deliveryEnvelopes(deliveries).map((e) => this.#publishConfirmed(this.#deliveries, e, false)))
   }
 
   async publishEvent (event: BusEvent): Promise<void> {
@@ -707,16 +707,18 @@ class RabbitEdgeQueue implements EdgeQueue {
       ch.close().catch(() => {})
       return
     }
-    const d = edgeDeliveryOf(msg.fields.routingKey, msg.properties.messageId as string | undefined,
-      msg.properties.headers as Record<string, unknown> | undefined, msg.content)
-    if (d === undefined) {
-      this.#log.warn({ queue: this.#queue, routingKey: msg.fields.routingKey }, 'edge delivery with an unknown routing key dropped')
+    const ds = edgeDeliveriesOf(msg.fields.routingKey, msg.properties.messageId as string | undefined,
+      msg.properties.headers as Record<string, unknown> | undefined, msg.properties.contentType as string | undefined, msg.content)
+    if (ds.length === 0) {
+      this.#log.warn({ queue: this.#queue, routingKey: msg.fields.routingKey }, 'edge delivery with an unknown routing key or a malformed pack dropped')
       return
     }
-    try {
-      this.#onDelivery(d)
-    } catch (err) {
-      this.#log.error({ err, queue: this.#queue, routingKey: msg.fields.routingKey }, 'edge delivery handler failed')
+    for (const d of ds) {
+      try {
+        this.#onDelivery(d)
+      } catch (err) {
+        this.#log.error({ err, queue: this.#queue, routingKey: msg.fields.routingKey }, 'edge delivery handler failed')
+      }
     }
   }
 }

@@ -270,6 +270,27 @@ export async function messageBusContract (name: string, fixture: FixtureFactory)
       await bus.publishDeliveries([])
     })
 
+    await suite.test('delivers a large batch over several rooms as single deliveries, each once and in order per room', async (t) => {
+      const bus = await (await fixture(t)).make()
+      const got: EdgeDelivery[] = []
+      const edge = await bus.openEdgeQueue(`test-${randomUUID()}`, (d) => got.push(d))
+      t.after(() => edge.close())
+      const rooms = [newId(), newId(), newId()]
+      for (const roomId of rooms) await edge.bind({ kind: 'room', roomId })
+      // More messages and bytes than one pack holds, bodies of every size, multi-byte text.
+      const batch = Array.from({ length: 1_500 }, (_, i) => {
+        const roomId = rooms[i % 3] as string
+        const seq = Math.floor(i / 3) + 1
+        return { roomId, seq, id: newId(), body: JSON.stringify({ roomId, seq, content: 'ü€𝄞'.repeat(i % 50) + 'x'.repeat((i * 37) % 7_000) }) }
+      })
+      await bus.publishDeliveries(batch)
+      await waitFor(() => got.length === batch.length, { what: 'every delivery', timeoutMs: 10_000 })
+      for (const roomId of rooms) {
+        const expected = batch.filter((d) => d.roomId === roomId).map((d) => ({ kind: 'room', roomId, seq: d.seq, id: d.id, body: Buffer.from(d.body) }))
+        assert.deepEqual(got.filter((d) => d.kind === 'room' && d.roomId === roomId), expected)
+      }
+    })
+
     await suite.test('routes events of each kind to the edges bound to them; all-members gets every room\'s, once', async (t) => {
       const bus = await (await fixture(t)).make()
       const got: EdgeDelivery[] = []
