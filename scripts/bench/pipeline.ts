@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
     senders: { type: 'string', default: '8' },
     window: { type: 'string', default: '256' },
     payload: { type: 'string', default: '200' },
+    profile: { type: 'string' },
   },
 })
 const SECONDS = Number(args.seconds)
@@ -54,39 +55,41 @@ function frame (command: string, headers: Record<string, string>, body = ''): st
   return `${s}\n${body}\0`
 }
 
-/** A minimal STOMP-over-WS connection: frames split on NUL, headers read by hand (the generator must stay cheap). */
-async function stompConnection (url: string, token: string, onFrame: (command: string, headers: Map<string, string>, body: string) => void): Promise<WebSocket> {
+/**
+ * A minimal STOMP-over-WS connection for the generator: the edge sends one frame per WebSocket message, so
+ * each message is handed over as is (command = first line); callers look only at the bytes they need.
+ */
+async function stompConnection (url: string, token: string, onFrame: (command: string, frame: Buffer) => void): Promise<WebSocket> {
   const ws = new WebSocket(url, ['v12.stomp'])
   await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
-  let buffered = ''
+  let connected: ((err?: Error) => void) | undefined
   ws.on('message', (data: Buffer) => {
-    buffered += data.toString('utf8')
-    let nul: number
-    while ((nul = buffered.indexOf('\0')) >= 0) {
-      const raw = buffered.slice(0, nul).replace(/^\n+/, '')
-      buffered = buffered.slice(nul + 1)
-      const headEnd = raw.indexOf('\n\n')
-      const head = headEnd < 0 ? raw : raw.slice(0, headEnd)
-      const lines = head.split('\n')
-      const headers = new Map<string, string>()
-      for (const line of lines.slice(1)) {
-        const i = line.indexOf(':')
-        if (i > 0 && !headers.has(line.slice(0, i))) headers.set(line.slice(0, i), line.slice(i + 1))
-      }
-      onFrame(lines[0] ?? '', headers, headEnd < 0 ? '' : raw.slice(headEnd + 2))
+    if (data.length <= 2) return // heart-beat
+    const nl = data.indexOf(10)
+    const command = data.toString('latin1', 0, nl < 0 ? data.length : nl)
+    if (connected !== undefined && (command === 'CONNECTED' || command === 'ERROR')) {
+      connected(command === 'ERROR' ? new Error(data.toString()) : undefined)
+      connected = undefined
     }
+    onFrame(command, data)
   })
-  const connected = new Promise<void>((resolve, reject) => {
-    const prev = onFrame
-    onFrame = (c, h, b) => {
-      if (c === 'CONNECTED') resolve()
-      else if (c === 'ERROR') reject(new Error(`ERROR ${h.get('message') ?? ''}`))
-      prev(c, h, b)
-    }
+  await new Promise<void>((resolve, reject) => {
+    connected = (err) => { if (err === undefined) resolve(); else reject(err) }
+    ws.send(frame('CONNECT', { 'accept-version': '1.2', 'heart-beat': '0,0', Authorization: `Bearer ${token}` }))
   })
-  ws.send(frame('CONNECT', { 'accept-version': '1.2', 'heart-beat': '0,0', Authorization: `Bearer ${token}` }))
-  await connected
   return ws
+}
+
+const CONTENT = Buffer.from('"content":"t')
+
+/** Reads `t<ts> <sender> ...` from a MESSAGE's body without parsing the JSON. */
+function stamp (frame: Buffer): { ts: number, sender: number } | undefined {
+  const i = frame.indexOf(CONTENT)
+  if (i < 0) return undefined
+  const from = i + CONTENT.length
+  const space = frame.indexOf(32, from)
+  const next = frame.indexOf(32, space + 1)
+  return { ts: Number(frame.toString('latin1', from, space)), sender: Number(frame.toString('latin1', space + 1, next)) }
 }
 
 async function metricSum (url: string, name: string): Promise<number> {
@@ -104,6 +107,8 @@ async function pipeline (): Promise<Figures> {
     redisUrl: redisUrl as string,
     env: { LOGIN_RATE: '100000', LOG_LEVEL: 'warn' },
     edgeEnv: { SEND_RATE: '100000', SEND_BURST: '100000' },
+    // --profile <dir>: a V8 CPU profile of every service process, written when it exits.
+    ...(args.profile === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] }),
   })
   try {
     const api = new ChatApi(d.api)
@@ -120,24 +125,27 @@ async function pipeline (): Promise<Figures> {
     const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000, numberOfSignificantValueDigits: 3 })
     let delivered = 0
     let measuring = false
-    const subscriber = await stompConnection(wsUrl, owner.accessToken, (command, headers, body) => {
-      if (command !== 'MESSAGE' || !measuring) return
-      const i = body.indexOf('"content":"t')
-      if (i < 0) return
-      const ts = Number(body.slice(i + 12, body.indexOf(' ', i + 12)))
-      latency.recordValue(Math.max(1, Date.now() - ts))
+    // Closed loop: a sender's window is released when its message is DELIVERED (not at its RECEIPT), so
+    // the queues stay bounded and the latency is the system's, not a growing backlog's.
+    const released: Array<() => void> = []
+    const subscriber = await stompConnection(wsUrl, owner.accessToken, (command, data) => {
+      if (command !== 'MESSAGE') return
+      const s = stamp(data)
+      if (s === undefined) return
+      released[s.sender]?.()
+      if (!measuring) return
+      latency.recordValue(Math.max(1, Date.now() - s.ts))
       delivered++
-      void headers
     })
     let subReceipts = 0
     const subscribed = new Promise<void>((resolve) => {
-      subscriber.on('message', (data: Buffer) => { if (data.includes('RECEIPT')) { subReceipts++; if (subReceipts === ROOMS) resolve() } })
+      subscriber.on('message', (data: Buffer) => { if (data.subarray(0, 7).toString() === 'RECEIPT') { subReceipts++; if (subReceipts === ROOMS) resolve() } })
     })
     rooms.forEach((room, i) => subscriber.send(frame('SUBSCRIBE', { id: `s${i}`, destination: `/topic/rooms.${room}`, receipt: `sub${i}` })))
     await subscribed
 
     const load = { stopped: false }
-    const body = (n: number): string => JSON.stringify({ content: `t${Date.now()} ${n} ${pad(PAYLOAD - 40)}` })
+    const body = (sender: number, n: number): string => JSON.stringify({ content: `t${Date.now()} ${sender} ${n} ${pad(PAYLOAD - 44)}` })
     await Promise.all(senders.map(async (s, si) => {
       const state: { outstanding: number, n: number, ws: WebSocket | undefined } = { outstanding: 0, n: 0, ws: undefined }
       // Keeps WINDOW SENDs without a RECEIPT in flight per sender.
@@ -146,17 +154,16 @@ async function pipeline (): Promise<Figures> {
         if (ws === undefined) return
         while (!load.stopped && state.outstanding < WINDOW) {
           const room = rooms[(si + state.n) % rooms.length] as string
-          ws.send(frame('SEND', { destination: `/app/rooms.${room}`, receipt: `${state.n}` }, body(state.n)))
+          ws.send(frame('SEND', { destination: `/app/rooms.${room}` }, body(si, state.n)))
           state.n++
           state.outstanding++
         }
       }
-      state.ws = await stompConnection(wsUrl, s.accessToken, (command) => {
-        if (command === 'RECEIPT') {
-          state.outstanding--
-          pump()
-        }
-      })
+      released[si] = () => {
+        state.outstanding--
+        pump()
+      }
+      state.ws = await stompConnection(wsUrl, s.accessToken, () => {})
       pump()
     }))
     await sleep(WARMUP * 1000)
@@ -197,8 +204,11 @@ async function rabbitAlone (window: number): Promise<Figures> {
     const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000, numberOfSignificantValueDigits: 3 })
     let consumed = 0
     let measuring = false
+    // Closed loop as for the pipeline: a publisher's window is released when its message is consumed.
+    const released: Array<() => void> = []
     await sub.consume('bench.quorum', (m) => {
       if (m === null) return
+      released[Number(m.properties.appId)]?.()
       if (measuring) {
         consumed++
         latency.recordValue(Math.max(1, Date.now() - Number(m.properties.timestamp)))
@@ -208,16 +218,18 @@ async function rabbitAlone (window: number): Promise<Figures> {
     const load = { stopped: false }
     const payload = Buffer.from(pad(PAYLOAD))
     // The same shape as the pipeline: SENDERS publishers each with WINDOW confirms outstanding.
-    const publishers = Array.from({ length: SENDERS }, async () => {
+    const publishers = Array.from({ length: SENDERS }, async (_, si) => {
       let outstanding = 0
       await new Promise<void>((resolve) => {
         const pump = (): void => {
-          if (load.stopped) { if (outstanding === 0) resolve(); return }
+          if (load.stopped) { resolve(); return }
           while (outstanding < window && !load.stopped) {
             outstanding++
-            pub.publish('', 'bench.quorum', payload, { persistent: true, timestamp: Date.now() }, () => { outstanding--; pump() })
+            // Confirmed like the edge's publishes; the window itself closes on consumption.
+            pub.publish('', 'bench.quorum', payload, { persistent: true, timestamp: Date.now(), appId: String(si) }, () => {})
           }
         }
+        released[si] = () => { outstanding--; pump() }
         pump()
       })
     })
@@ -284,7 +296,7 @@ const floor = Math.min(rabbit.msgsPerSec, postgres.msgsPerSec)
 const ratio = pipe.msgsPerSec / floor
 
 const rows: Array<[string, Figures]> = [['pipeline (edge→rabbit→dispatcher→pg→rabbit→edge)', pipe], ['RabbitMQ alone (quorum, persistent, confirms)', rabbit], [`PostgreSQL alone (persistBatch of ${avgBatch})`, postgres]]
-process.stdout.write(`\nPipeline benchmark: ${SENDERS} senders × window ${WINDOW}, ${ROOMS} rooms, ${PAYLOAD}-byte payloads, ${SECONDS} s after ${WARMUP} s warm-up\n\n`)
+process.stdout.write(`\nPipeline benchmark: ${SENDERS} senders × ${WINDOW} messages in flight (closed loop: released on delivery), ${ROOMS} rooms, ${PAYLOAD}-byte payloads, ${SECONDS} s after ${WARMUP} s warm-up\n\n`)
 process.stdout.write('| system | msgs/s | p50 ms | p99 ms |\n|---|---:|---:|---:|\n')
 for (const [name, f] of rows) process.stdout.write(`| ${name} | ${fmt(f.msgsPerSec)} | ${f.p50Ms ?? '-'} | ${f.p99Ms ?? '-'} |\n`)
 process.stdout.write(`\ndispatcher batches: average ${Number(pipe.extra?.avgBatch ?? 0).toFixed(1)} messages, ${fmt(Number(pipe.extra?.batchesPerSec ?? 0))} batches/s\n`)

@@ -42,6 +42,8 @@ const READ_FLUSH_MS = 1_000
 /** Sessions closed per step when draining, and the pause between steps. */
 const DRAIN_BATCH = 500
 const DRAIN_STEP_MS = 50
+/** Unauthenticated sockets closed per tick at most (4,000 a second). */
+const MAX_LOGIN_TIMEOUTS_PER_TICK = 1_000
 /** A backfill replays at most this many messages (SPEC: up to 1,000 back). */
 const MAX_RECOVERY = 1000
 
@@ -433,9 +435,12 @@ export class EdgeHub {
   #tick (): void {
     const now = this.now()
     const l = this.limits
+    // Closing costs a little each (an ERROR frame, a close handshake): a flood of sockets that never log in
+    // is closed over several ticks, so the sessions that do work never stall behind it.
+    let loginTimeouts = MAX_LOGIN_TIMEOUTS_PER_TICK
     for (const s of this.#sessions) {
       if (s.state === 'awaiting-connect') {
-        if (now - s.openedAt >= l.loginTimeoutMs) s.fail(StompErrorCode.LOGIN_TIMEOUT, `no CONNECT within ${l.loginTimeoutMs} ms`, CloseCode.LOGIN_TIMEOUT)
+        if (now - s.openedAt >= l.loginTimeoutMs && loginTimeouts-- > 0) s.fail(StompErrorCode.LOGIN_TIMEOUT, `no CONNECT within ${l.loginTimeoutMs} ms`, CloseCode.LOGIN_TIMEOUT)
         continue
       }
       if (s.state !== 'connected') continue
