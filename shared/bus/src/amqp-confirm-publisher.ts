@@ -24,6 +24,9 @@ interface Pending {
   readonly resolve: () => void
   readonly reject: (err: Error) => void
   readonly timer: NodeJS.Timeout
+  /** Messages it carries (a pack carries several): what the buffer bound counts. */
+  readonly weight: number
+  weightFreed: boolean
   /** Given to the ChannelWrapper (else waiting behind an earlier publish of the same message id). */
   handedOver: boolean
   /** The broker returned it: unroutable. */
@@ -57,6 +60,7 @@ export class ConfirmPublisher {
   /** Publishes per message id, in call order; the first is the one handed to the wrapper. */
   readonly #byId = new Map<string, Pending[]>()
   readonly #all = new Set<Pending>()
+  #weight = 0
   #closed = false
 
   constructor (options: ConfirmPublisherOptions) {
@@ -65,9 +69,9 @@ export class ConfirmPublisher {
     this.#wrapper = options.createWrapper((channel) => this.#attach(channel))
   }
 
-  /** Publishes waiting for a confirm or for the connection. */
+  /** Messages waiting for a confirm or for the connection (a pack counts each message it carries). */
   get outstanding (): number {
-    return this.#all.size
+    return this.#weight
   }
 
   /** Listens for returns on a new raw channel (from the wrapper's setup). */
@@ -76,11 +80,11 @@ export class ConfirmPublisher {
   }
 
   /** Resolves on the broker's ack. Rejections: see the class comment. */
-  publish (exchange: string, routingKey: string, body: Buffer, properties: PublishProperties & { readonly mandatory: boolean }): Promise<void> {
+  publish (exchange: string, routingKey: string, body: Buffer, properties: PublishProperties & { readonly mandatory: boolean }, weight = 1): Promise<void> {
     if (this.#closed) return Promise.reject(closedError())
-    if (this.#all.size >= this.#bufferSize) {
+    if (this.#weight + weight > this.#bufferSize) {
       return Promise.reject(new BusUnavailableError(BusErrorCode.BUFFER_FULL,
-        `${this.#all.size} publishes already wait for RabbitMQ (publishBufferSize ${this.#bufferSize})`))
+        `${this.#weight} messages already wait for RabbitMQ (publishBufferSize ${this.#bufferSize})`))
     }
     return new Promise<void>((resolve, reject) => {
       const p: Pending = {
@@ -93,6 +97,8 @@ export class ConfirmPublisher {
         reject,
         timer: setTimeout(() => {
           this.#settle(p, new BusUnavailableError(BusErrorCode.TIMEOUT, `RabbitMQ did not confirm within ${this.#timeoutMs} ms`))
+          // The wrapper drops it on its own deadline (the same instant): its place is free now.
+          this.#freeWeight(p)
           // Never handed over: nothing else holds it.
           if (!p.handedOver) this.#release(p)
         }, this.#timeoutMs),
@@ -100,8 +106,11 @@ export class ConfirmPublisher {
         returned: false,
         settled: false,
         released: false,
+        weight,
+        weightFreed: false,
       }
       this.#all.add(p)
+      this.#weight += weight
       const id = properties.messageId
       if (id === undefined) {
         this.#handOver(p)
@@ -167,6 +176,7 @@ export class ConfirmPublisher {
     if (p.released) return
     p.released = true
     this.#all.delete(p)
+    this.#freeWeight(p)
     const id = p.properties.messageId
     if (id === undefined) return
     const queue = this.#byId.get(id)
@@ -176,6 +186,12 @@ export class ConfirmPublisher {
     const next = queue[0]
     if (next === undefined) this.#byId.delete(id)
     else if (!next.handedOver && !next.settled) this.#handOver(next)
+  }
+
+  #freeWeight (p: Pending): void {
+    if (p.weightFreed) return
+    p.weightFreed = true
+    this.#weight -= p.weight
   }
 
   #onReturn (message: Message): void {

@@ -1,7 +1,8 @@
 import { ExchangeName, Header, shardOf, shardRoutingKey } from '@chat/topology'
 import type { InboundMessage } from '@chat/schemas'
 import { eventRoutingKey } from './edge-routing.js'
-import { PACK_CONTENT_TYPE } from './delivery-pack.js'
+import { INBOUND_PACK_CONTENT_TYPE, PACK_CONTENT_TYPE } from './delivery-pack.js'
+import { randomUUID } from 'node:crypto'
 import type { BusEvent, StoredDelivery } from './message-bus.js'
 
 /** AMQP basic properties the bus sets (a subset of amqplib's `Options.Publish`). */
@@ -31,6 +32,29 @@ export function inboundEnvelope (message: InboundMessage, shards: number): Envel
     routingKey: shardRoutingKey(shard),
     body: Buffer.from(JSON.stringify(message)),
     properties: { messageId: message.id, contentType: JSON_TYPE, persistent: true, headers: { [Header.RETRY_COUNT]: 0 } },
+  }
+}
+
+/**
+ * Several client messages of one shard in one AMQP message (records of u32 length + JSON), so RabbitMQ
+ * stores, replicates and confirms one message for all the SENDs an edge received in one turn of its
+ * event loop. Persistent and mandatory like a single one; the consumer splits it into one delivery each.
+ */
+export function inboundPackEnvelope (messages: readonly InboundMessage[], shard: number): Envelope {
+  const parts = messages.map((m) => Buffer.from(JSON.stringify(m)))
+  let bytes = 0
+  for (const p of parts) bytes += 4 + p.length
+  const body = Buffer.allocUnsafe(bytes)
+  let at = 0
+  for (const p of parts) {
+    at = body.writeUInt32BE(p.length, at)
+    at += p.copy(body, at)
+  }
+  return {
+    exchange: ExchangeName.INBOUND,
+    routingKey: shardRoutingKey(shard),
+    body,
+    properties: { messageId: randomUUID(), contentType: INBOUND_PACK_CONTENT_TYPE, persistent: true, headers: { [Header.RETRY_COUNT]: 0 } },
   }
 }
 

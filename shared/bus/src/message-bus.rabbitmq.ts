@@ -5,7 +5,7 @@ import type { Logger } from '@chat/observability'
 import type { InboundMessage } from '@chat/schemas'
 import {
   DEAD_LETTER_QUEUE, DEFAULT_TOPOLOGY_OPTIONS, ExchangeName, assertQueueSpec, assertTopology, buildTopology,
-  edgeQueueSpec, shardQueueName,
+  edgeQueueSpec, shardOf, shardQueueName,
 } from '@chat/topology'
 import type { Topology, TopologyOptions } from '@chat/topology'
 import { ConfirmPublisher } from './amqp-confirm-publisher.js'
@@ -13,7 +13,8 @@ import { ManagedChannel } from './amqp-managed-channel.js'
 import type { BusLogger } from './bus-logger.js'
 import { resolveConsumerOptions } from './consumer-options.js'
 import { edgeBindingKey, edgeDeliveriesOf } from './edge-routing.js'
-import { deliveryEnvelopes, eventEnvelope, inboundEnvelope } from './envelopes.js'
+import { deliveryEnvelopes, eventEnvelope, inboundEnvelope, inboundPackEnvelope } from './envelopes.js'
+import { INBOUND_PACK_CONTENT_TYPE, unpackInbound } from './delivery-pack.js'
 import type { Envelope } from './envelopes.js'
 import { BusErrorCode, BusRejectedError, BusUnavailableError, closedError } from './errors.js'
 import type {
@@ -110,6 +111,15 @@ function isRefusal (err: unknown): boolean {
  * reconnect (ChannelWrapper only re-opens channels on a new connection); the other roles re-open just
  * their channel.
  */
+/** Inbound messages packed into one AMQP message at most (beyond it a pack is sent at once). */
+const MAX_INBOUND_PACK = 128
+
+interface PackedPublish {
+  readonly message: InboundMessage
+  readonly resolve: () => void
+  readonly reject: (err: Error) => void
+}
+
 export class RabbitMessageBus implements MessageBus {
   readonly #log: BusLogger
   readonly #manager: AmqpConnectionManager
@@ -122,6 +132,11 @@ export class RabbitMessageBus implements MessageBus {
   readonly #deliveries: ConfirmRole
   readonly #events: ManagedChannel
   readonly #edgeQueues = new Set<RabbitEdgeQueue>()
+  /** Inbound publishes of this event-loop turn, per shard, waiting to be packed. */
+  readonly #packing = new Map<number, PackedPublish[]>()
+  #packTimer: NodeJS.Immediate | undefined
+  /** Messages in `#packing`. */
+  #packedCount = 0
   readonly #refused = deferred()
   #copies: ConfirmRole | undefined
   #deadLetters: ManagedChannel | undefined
@@ -193,9 +208,50 @@ export class RabbitMessageBus implements MessageBus {
     })
   }
 
+  /**
+   * Messages published in one turn of the event loop are packed per shard (`inboundPackEnvelope`): one
+   * AMQP message, stored and confirmed once, for them all. Each caller's promise settles with its pack.
+   */
   async publishInbound (message: InboundMessage): Promise<void> {
     if (this.#closed) throw closedError()
-    await this.#publishConfirmed(this.#inbound, inboundEnvelope(message, this.#topologyOptions.shards), true)
+    const shard = shardOf(message.roomId, this.#topologyOptions.shards)
+    // The buffer bound counts messages, whether waiting for their pack or for a confirm.
+    if (this.#inbound.publisher.outstanding + this.#packedCount >= this.#bufferSize) {
+      throw new BusUnavailableError(BusErrorCode.BUFFER_FULL,
+        `${this.#inbound.publisher.outstanding + this.#packedCount} messages already wait for RabbitMQ (publishBufferSize ${this.#bufferSize})`)
+    }
+    this.#packedCount++
+    await new Promise<void>((resolve, reject) => {
+      let list = this.#packing.get(shard)
+      if (list === undefined) {
+        list = []
+        this.#packing.set(shard, list)
+      }
+      list.push({ message, resolve, reject })
+      if (list.length >= MAX_INBOUND_PACK) this.#flushInbound(shard)
+      else {
+        this.#packTimer ??= setImmediate(() => {
+          this.#packTimer = undefined
+          for (const k of [...this.#packing.keys()]) this.#flushInbound(k)
+        })
+      }
+    })
+  }
+
+  #flushInbound (shard: number): void {
+    const list = this.#packing.get(shard)
+    if (list === undefined || list.length === 0) return
+    this.#packing.delete(shard)
+    this.#packedCount -= list.length
+    const shards = this.#topologyOptions.shards
+    const envelope = list.length === 1
+      ? inboundEnvelope((list[0] as PackedPublish).message, shards)
+      : inboundPackEnvelope(list.map((p) => p.message), shard)
+    this.#publishConfirmed(this.#inbound, envelope, true, list.length).then(() => {
+      for (const p of list) p.resolve()
+    }, (err: unknown) => {
+      for (const p of list) p.reject(err as Error)
+    })
   }
 
   async consumeInbound (handler: InboundHandler, options: InboundConsumerOptions = {}): Promise<InboundConsumer> {
@@ -306,6 +362,10 @@ export class RabbitMessageBus implements MessageBus {
 
   async #close (): Promise<void> {
     this.#closed = true
+    if (this.#packTimer !== undefined) clearImmediate(this.#packTimer)
+    for (const list of this.#packing.values()) for (const p of list) p.reject(closedError())
+    this.#packing.clear()
+    this.#packedCount = 0
     if (this.#forcedReconnect !== undefined) clearTimeout(this.#forcedReconnect)
     // Consumers first: their unacknowledged deliveries go back to the queues, and retry copies still
     // awaiting a confirm are dropped with them (the broker redelivers the originals).
@@ -336,9 +396,9 @@ export class RabbitMessageBus implements MessageBus {
     }
   }
 
-  #publishConfirmed (role: ConfirmRole, e: Envelope, mandatory: boolean): Promise<void> {
+  #publishConfirmed (role: ConfirmRole, e: Envelope, mandatory: boolean, weight = 1): Promise<void> {
     if (this.#closed) return Promise.reject(closedError())
-    return role.publisher.publish(e.exchange, e.routingKey, e.body, { ...e.properties, mandatory })
+    return role.publisher.publish(e.exchange, e.routingKey, e.body, { ...e.properties, mandatory }, weight)
   }
 
   /** A confirm channel (ChannelWrapper: it queues while disconnected) that declares `topology` on every connect. */
@@ -561,22 +621,50 @@ class RabbitShard {
       return
     }
     const live = (): boolean => this.#channel.isLive(ch)
-    this.#core.receive({
-      body: msg.content,
-      messageId: msg.properties.messageId as string | undefined,
-      contentType: msg.properties.contentType as string | undefined,
-      headers: (msg.properties.headers ?? {}) as Record<string, unknown>,
-      redelivered: msg.fields.redelivered,
-      isLive: live,
-      ack: () => {
-        if (!live()) return
-        try {
-          ch.ack(msg)
-        } catch (err) {
-          this.#log.debug({ err, queue: this.#queue }, 'ack on a closing channel dropped')
-        }
-      },
-    })
+    const ackMessage = (): void => {
+      if (!live()) return
+      try {
+        ch.ack(msg)
+      } catch (err) {
+        this.#log.debug({ err, queue: this.#queue }, 'ack on a closing channel dropped')
+      }
+    }
+    const contentType = msg.properties.contentType as string | undefined
+    const headers = (msg.properties.headers ?? {}) as Record<string, unknown>
+    const parts = contentType === INBOUND_PACK_CONTENT_TYPE ? unpackInbound(msg.content) : undefined
+    if (parts === undefined) {
+      // A single message (or a pack that does not split: the handler sees it whole and rejects it).
+      this.#core.receive({
+        body: msg.content,
+        messageId: msg.properties.messageId as string | undefined,
+        contentType,
+        headers,
+        redelivered: msg.fields.redelivered,
+        isLive: live,
+        ack: ackMessage,
+      })
+      return
+    }
+    // A pack: one delivery per message, in order; the AMQP message is acked once every one of them is
+    // settled (acked, or its retry copy confirmed). Until then a crash returns the whole pack, and the
+    // messages already stored come back as duplicates, which the dispatcher absorbs.
+    let open = parts.length
+    for (const body of parts) {
+      let acked = false
+      this.#core.receive({
+        body,
+        messageId: undefined,
+        contentType: 'application/json',
+        headers,
+        redelivered: msg.fields.redelivered,
+        isLive: live,
+        ack: () => {
+          if (acked) return
+          acked = true
+          if (--open === 0) ackMessage()
+        },
+      })
+    }
   }
 
   #serial (f: () => Promise<void>): Promise<void> {

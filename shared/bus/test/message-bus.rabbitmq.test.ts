@@ -79,6 +79,47 @@ if (url === undefined) {
       for (const id of confirmed) assert.equal(seen.get(id), 1)
     })
 
+    await suite.test('packs the publishes of one turn per shard; a retried member leaves alone, the rest are handled once', async (t) => {
+      const v = await vhostFor(t, url)
+      const bus = await v.make()
+      const room = roomOnShard(1, TEST_TOPOLOGY.shards)
+      // One turn of the event loop: one pack on the broker.
+      await Promise.all(Array.from({ length: 50 }, (_, i) => bus.publishInbound(message(room, String(i)))))
+      const conn = await amqplib.connect(v.url)
+      const probe = await conn.createChannel()
+      const { messageCount } = await probe.checkQueue(shardQueueName(1))
+      await conn.close()
+      assert.equal(messageCount, 1, 'fifty messages, one AMQP message')
+      const calls: Array<[string, number]> = []
+      const consumer = await bus.consumeInbound(async (d) => {
+        calls.push([contentOf(d.body), d.retryCount])
+        return contentOf(d.body) === '7' && d.retryCount === 0 ? { outcome: 'retry', reason: 'once' } : ACK
+      }, { maxAttempts: 3 })
+      t.after(() => consumer.close())
+      await waitFor(() => calls.length === 51, { what: 'fifty calls and the retry' })
+      const first = calls.slice(0, 50).map(([c]) => c)
+      assert.deepEqual(first, Array.from({ length: 50 }, (_, i) => String(i)), 'in order')
+      assert.deepEqual(calls[50], ['7', 1], 'the retried one comes back alone')
+      // The pack was acked once every member settled: nothing is handed out again.
+      await holdsFor(() => calls.length === 51, 500, 'no redelivery')
+    })
+
+    await suite.test('an inbound pack that does not split reaches the handler whole (and so is retried, then dead-lettered)', async (t) => {
+      const v = await vhostFor(t, url)
+      const bus = await v.make()
+      const conn = await amqplib.connect(v.url)
+      const ch = await conn.createConfirmChannel()
+      ch.publish('chat.inbound', 'shard.0', Buffer.from([0, 0, 0, 9, 1, 2]), { contentType: 'application/vnd.stomp-chat.inbound', persistent: true })
+      await ch.waitForConfirms()
+      await conn.close()
+      const bodies: number[] = []
+      const consumer = await bus.consumeInbound(async (d) => { bodies.push(d.body.length); return { outcome: 'retry', reason: 'undecodable' } }, { maxAttempts: 2 })
+      t.after(() => consumer.close())
+      const letters = await waitFor(async () => { const l = await bus.takeDeadLetters(5); return l.length > 0 ? l : undefined }, { what: 'the dead letter' })
+      assert.equal(letters.length, 1)
+      assert.deepEqual(bodies, [6, 6])
+    })
+
     await suite.test('with the broker unreachable: rejects at once past the buffer, and by the deadline', async (t) => {
       const port = await closedPort()
       const deadUrl = `amqp://guest:guest@127.0.0.1:${port}`
