@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
 import { ChatErrorCode } from '@chat/schemas'
 import type { WebSocket } from 'ws'
+import type { Socket } from 'node:net'
 import type { EdgeHub } from '../hub.js'
 import { serveNonWebSocketUpgradesAsHttp } from './h2c-passthrough.js'
 
@@ -70,8 +71,23 @@ const plugin: FastifyPluginAsync<StompGatewayOptions> = async function stompGate
   }
 
   app.get(opts.path ?? '/ws', { websocket: true, onRequest: guard }, (socket: WebSocket, req: FastifyRequest) => {
+    // Frames written in one turn of the event loop (a fan-out of a pack of messages, a RECEIPT burst)
+    // leave in one write: the socket is corked at the first and uncorked once the turn's work is done.
+    const raw = (socket as unknown as { _socket?: Socket })._socket
+    let corked = false
+    const uncork = (): void => {
+      corked = false
+      raw?.uncork()
+    }
     const session = hub.openSession({
-      send: (data) => socket.send(data, TEXT),
+      send: (data) => {
+        if (!corked && raw !== undefined) {
+          corked = true
+          raw.cork()
+          process.nextTick(uncork)
+        }
+        socket.send(data, TEXT)
+      },
       close: (code, reason) => socket.close(code, reason),
       terminate: () => socket.terminate(),
       bufferedAmount: () => socket.bufferedAmount,
