@@ -19,6 +19,8 @@
  *   --connections N --users N --hold S (S4)  --drain-max S  --edges N --dispatchers N
  *   --lean-ws on|off (the generator's own WebSocket frame reader, default on; off: ws's receiver)
  *   --quiet-wait S (before each run, wait up to S seconds, default 120, for the machine to be under 25 % busy)
+ *   --keep-users (keep the bench database `bench_load_users` and the users' tokens in bench-output/load/users.json:
+ *     the next run refreshes their tokens instead of creating 800 users through scrypt, ~200 s here)
  *   --report FILE (print the tables of a saved result.json again, run nothing)
  *   --profile (cpu-prof our services)  --profile-dir DIR  --heap (S4: heap snapshots of edge and ws server, diffed)  --out DIR (default bench-output/load/<time>)
  *
@@ -72,6 +74,7 @@ const { values: opt, positionals } = parseArgs({
     edges: { type: 'string' },
     dispatchers: { type: 'string' },
     profile: { type: 'boolean' },
+    'keep-users': { type: 'boolean' },
     heap: { type: 'boolean' },
     report: { type: 'string' },
     'profile-dir': { type: 'string' },
@@ -154,7 +157,7 @@ function idleLayout (connections: number, users: number, rooms: number): Layout 
 
 // --- systems ------------------------------------------------------------------------------------
 
-const oursCtx = new OursContext(servers)
+const oursCtx = new OursContext(servers, opt['keep-users'] === true)
 let runCounter = 0
 const profileSummaries: Array<{ scenario: string, run: string, service: string, summary: ProfileSummary }> = []
 

@@ -5,11 +5,12 @@
  * creating what it needs first (for ours: users, tokens, rooms and memberships through the REST API).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync, readFileSync, readSync, readdirSync, mkdirSync, renameSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { connect } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
+import postgres from 'postgres'
 import { ChatApi, REPO_ROOT, SplitDeployment, freshDatabase, freshVhost, type Disposable, type TestUser } from '@chat/testing'
 import { connectFrame, sendPrefix, subscribeFrame } from './lean-stomp.js'
 import type { ConnSpec, SystemKind } from './protocol.js'
@@ -209,16 +210,45 @@ export class OursContext {
   readonly jwtSecret = randomBytes(32).toString('base64url')
   readonly redisPrefix = `bench_${randomBytes(4).toString('hex')}:`
   readonly users = new Map<number, CachedUser>()
+  /** `--keep-users`: the database (with its users) outlives the run, their refresh tokens are saved in `usersFile`. */
+  readonly keepUsers: boolean
   database: Disposable | undefined
   vhost: Disposable | undefined
 
-  constructor (servers: Servers) {
+  constructor (servers: Servers, keepUsers = false) {
     this.servers = servers
+    this.keepUsers = keepUsers
   }
 
   async open (): Promise<void> {
-    this.database ??= await freshDatabase(this.servers.databaseUrl, 'bench')
+    this.database ??= this.keepUsers ? await this.#keptDatabase() : await freshDatabase(this.servers.databaseUrl, 'bench')
     this.vhost ??= await freshVhost(this.servers.rabbitmqUrl, 'bench')
+  }
+
+  /** Saves the users' latest tokens (refresh tokens rotate: the saved one must be the last issued). */
+  saveUsers (): void {
+    if (!this.keepUsers) return
+    mkdirSync(dirname(KEPT_USERS_FILE), { recursive: true })
+    writeFileSync(KEPT_USERS_FILE, JSON.stringify(Object.fromEntries([...this.users].map(([u, c]) => [u, c.user]))))
+  }
+
+  /** The kept database, created on first use; its users (from the file) come back stale, to be refreshed. */
+  async #keptDatabase (): Promise<Disposable> {
+    const admin = postgres(this.servers.databaseUrl, { max: 1, onnotice: () => {} })
+    let existed: boolean
+    try {
+      existed = (await admin`SELECT 1 FROM pg_database WHERE datname = ${KEPT_DATABASE}`).length > 0
+      if (!existed) await admin.unsafe(`CREATE DATABASE "${KEPT_DATABASE}"`)
+    } finally {
+      await admin.end()
+    }
+    if (existed && existsSync(KEPT_USERS_FILE)) {
+      const saved = JSON.parse(readFileSync(KEPT_USERS_FILE, 'utf8')) as Record<string, TestUser>
+      for (const [u, user] of Object.entries(saved)) this.users.set(Number(u), { user, at: 0 })
+    }
+    const url = new URL(this.servers.databaseUrl)
+    url.pathname = `/${KEPT_DATABASE}`
+    return { url: url.toString(), drop: async () => {} }
   }
 
   async close (): Promise<void> {
@@ -228,6 +258,9 @@ export class OursContext {
     this.vhost = undefined
   }
 }
+
+const KEPT_DATABASE = 'bench_load_users'
+const KEPT_USERS_FILE = join(REPO_ROOT, 'bench-output', 'load', 'users.json')
 
 /** Access tokens live 15 minutes (shared/config jwt.ts): older than this, refresh before a run. */
 const TOKEN_REFRESH_AFTER_MS = 5 * 60_000
@@ -318,11 +351,18 @@ export class OurSystem implements SystemUnderTest {
     if (stale.length > 0) {
       await pool(stale, 16, async (u) => {
         const c = this.#ctx.users.get(u) as CachedUser
-        const pair = await api.ok<{ accessToken: string, refreshToken: string }>('POST', '/api/auth/refresh', { refreshToken: c.user.refreshToken })
-        this.#ctx.users.set(u, { user: { ...c.user, ...pair }, at: Date.now() })
+        const refreshed = await api.request('POST', '/api/auth/refresh', { refreshToken: c.user.refreshToken })
+        if (refreshed.status === 200) {
+          const pair = refreshed.body as { accessToken: string, refreshToken: string }
+          this.#ctx.users.set(u, { user: { ...c.user, ...pair }, at: Date.now() })
+        } else {
+          // A kept user whose saved token no longer works (an interrupted run): log in again.
+          this.#ctx.users.set(u, { user: await api.user(`lb${u}`, 'bench-password-1'), at: Date.now() })
+        }
       })
       log(`  refreshed ${stale.length} access tokens`)
     }
+    this.#ctx.saveUsers()
     const user = (u: number): TestUser => (this.#ctx.users.get(u) as CachedUser).user
     // Rooms: created by their first member; everyone else joins (public rooms). Each join stores an ENTER.
     const t1 = Date.now()

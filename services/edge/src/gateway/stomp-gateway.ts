@@ -4,6 +4,7 @@ import websocket from '@fastify/websocket'
 import { ChatErrorCode } from '@chat/schemas'
 import type { WebSocket } from 'ws'
 import type { Socket } from 'node:net'
+import type { ServerResponse } from 'node:http'
 import type { EdgeHub } from '../hub.js'
 import { serveNonWebSocketUpgradesAsHttp } from './h2c-passthrough.js'
 
@@ -70,7 +71,9 @@ const plugin: FastifyPluginAsync<StompGatewayOptions> = async function stompGate
     }
   }
 
-  app.get(opts.path ?? '/ws', { websocket: true, onRequest: guard }, (socket: WebSocket, req: FastifyRequest) => {
+  const onSocketError = (err: Error): void => { app.log.debug({ err }, 'websocket error') }
+
+  app.get(opts.path ?? '/ws', { websocket: true, onRequest: guard }, (socket: WebSocket) => {
     // Frames written in one turn of the event loop (a fan-out of a pack of messages, a RECEIPT burst)
     // leave in one write: the socket is corked at the first and uncorked once the turn's work is done.
     const raw = (socket as unknown as { _socket?: Socket })._socket
@@ -96,7 +99,15 @@ const plugin: FastifyPluginAsync<StompGatewayOptions> = async function stompGate
       session.push(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data))
     })
     socket.on('close', () => session.end())
-    socket.on('error', (err) => req.log.debug({ err }, 'websocket error'))
+    // @fastify/websocket's own 'error' listener closes over the upgrade's request and reply, which would keep
+    // them (headers, the pino child, the ServerResponse: several KiB) alive as long as the socket. The session
+    // owns the socket now: one listener of ours replaces it (ws closes the socket after an error itself).
+    socket.removeAllListeners('error')
+    socket.on('error', onSocketError)
+    // The same for the ServerResponse @fastify/websocket assigned to the TCP socket at the upgrade: it would keep
+    // itself and the IncomingMessage (headers and raw headers) reachable from the socket until it closes.
+    const response = (raw as { _httpMessage?: ServerResponse } | undefined)?._httpMessage
+    if (raw !== undefined && response !== undefined && response !== null) response.detachSocket(raw)
   })
 }
 
