@@ -30,6 +30,7 @@ export const sigtermDrain: ChaosCase = {
     victim.child.kill('SIGTERM')
     const exitCode = await victim.exited
     const drainMs = Date.now() - termAt
+    if (exitCode !== 0) ctx.log(`the edge's last output:\n${victim.output.join('').slice(-400_000)}`)
     await waitFor(() => idle.records.every((r) => r.reconnectedAt !== undefined), { timeoutMs: windowMs + 30_000, what: 'every session back' }).catch(() => {})
     const report = await traffic.settle(databaseUrl, 60_000)
     traffic.stop().catch(() => {})

@@ -20,20 +20,26 @@ interface Sample {
 
 type Fault = (d: Deployed, log: (s: string) => void) => Promise<void>
 
+/** Pids the faults stopped on purpose. */
+const stopped = new Set<number>()
+
 /** The faults of this list the soak draws from, one a minute. */
 const FAULTS: Record<string, Fault> = {
   'kill -9 a dispatcher, restart it': async (d) => {
     const victim = d.deployment.dispatchers.find((p) => p.isRunning)
+    if (victim !== undefined) stopped.add(victim.pid)
     await victim?.kill('SIGKILL')
     await d.deployment.addDispatcher()
   },
   'kill -9 an edge, start another': async (d) => {
     const victim = d.deployment.edges.find((p) => p.isRunning)
+    if (victim !== undefined) stopped.add(victim.pid)
     await victim?.kill('SIGKILL')
     await d.deployment.addEdge()
   },
   'SIGTERM an edge, start another': async (d) => {
     const victim = d.deployment.edges.find((p) => p.isRunning)
+    if (victim !== undefined) stopped.add(victim.pid)
     await victim?.stop(30_000)
     await d.deployment.addEdge()
   },
@@ -105,6 +111,9 @@ export const soak: ChaosCase = {
     }
     const report = await traffic.settle(databaseUrl, 180_000)
     await traffic.stop()
+    // Processes the faults did not stop themselves (a kill or SIGTERM marks its victim as expected).
+    const died = deployment.all().filter((p) => !p.isRunning && !stopped.has(p.pid))
+    for (const p of died) ctx.log(`${p.name} ${p.pid} exited (${String(p.exitCode)}) on its own; its last output:\n${p.output.join('').slice(-4_000)}`)
     // Flat: compare the history service and the first dispatcher/edge still alive across samples, and the broker.
     const first = samples[1] ?? samples[0]
     const last = samples[samples.length - 1]
@@ -131,6 +140,7 @@ export const soak: ChaosCase = {
         check('history file handles flat (±20)', Math.abs(historyFds(last) - historyFds(first)) <= 20),
         check('broker channels flat', channelsFlat),
         check('broker bindings flat', bindingsFlat),
+        check('no process exited other than the faults\' victims', died.length === 0, died.map((p) => `${p.name} ${p.pid} exited ${String(p.exitCode)}`).join(', ') || 'none'),
       ],
     }
   },

@@ -42,7 +42,13 @@ export async function createEdgeHub (deps: EdgeDeps): Promise<EdgeHub> {
  * Ready while the bus is connected, the database answers and the edge is not draining.
  */
 export async function buildEdgeApp (deps: EdgeDeps, hub: EdgeHub): Promise<FastifyInstance> {
-  const app = Fastify({ logger: loggerOptions(deps.config.logLevel, 'edge'), logController: new LogController({ disableRequestLogging: true }) })
+  const app = Fastify({
+    logger: loggerOptions(deps.config.logLevel, 'edge'),
+    logController: new LogController({ disableRequestLogging: true }),
+    // At close, after the gateway's preClose has given the WebSockets their grace: cut every connection left
+    // (a keep-alive connection that went idle during the shutdown would otherwise hold it for keepAliveTimeout).
+    forceCloseConnections: true,
+  })
   await app.register(opsPlugin, {
     registry: deps.registry,
     readiness: { bus: () => deps.bus.isConnected(), database: async () => await deps.store.ping() },

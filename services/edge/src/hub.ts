@@ -42,6 +42,8 @@ const READ_FLUSH_MS = 1_000
 /** Sessions closed per step when draining, and the pause between steps. */
 const DRAIN_BATCH = 500
 const DRAIN_STEP_MS = 50
+/** After every session was told server-shutdown: how long their sockets get to close before they are cut. */
+const DRAIN_CLOSE_GRACE_MS = 3_000
 /** Unauthenticated sockets closed per tick at most (4,000 a second). */
 const MAX_LOGIN_TIMEOUTS_PER_TICK = 1_000
 /** A backfill replays at most this many messages (SPEC: up to 1,000 back). */
@@ -500,6 +502,15 @@ export class EdgeHub {
       }
       if (i + DRAIN_BATCH < sessions.length) await new Promise((resolve) => setTimeout(resolve, DRAIN_STEP_MS))
     }
+    // A client that does not answer the close handshake would hold its socket (and the shutdown) for ws's
+    // 30 s close timeout: after a grace period the rest are cut. Each was already told server-shutdown.
+    const grace = Math.min(DRAIN_CLOSE_GRACE_MS, Math.max(0, deadline - this.now()))
+    for (let waited = 0; this.#sessions.size > 0 && waited < grace; waited += DRAIN_STEP_MS) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_STEP_MS))
+    }
+    const left = [...this.#sessions]
+    if (left.length > 0) this.log.warn({ sessions: left.length }, 'sessions still open after the drain grace period: closing them')
+    for (const s of left) s.terminate(StompErrorCode.SERVER_SHUTDOWN)
     this.#flushReads()
   }
 

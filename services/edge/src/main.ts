@@ -29,9 +29,13 @@ const hub = await createEdgeHub({ config, bus, store, presence, tokens, log, reg
 const app = await buildEdgeApp({ config, bus, store, presence, tokens, log, registry }, hub)
 
 onShutdownSignal(log, async () => {
+  const started = Date.now()
   await hub.drain(config.shutdownDeadlineMs - 5_000)
+  log.info({ ms: Date.now() - started }, 'sessions drained')
   await app.close()
+  log.info({ ms: Date.now() - started }, 'http server closed')
   await hub.close()
+  log.info({ ms: Date.now() - started }, 'hub closed')
   await closeAll(log, [bus, presence, tokens, store])
 }, config.shutdownDeadlineMs)
 

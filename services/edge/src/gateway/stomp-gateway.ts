@@ -1,7 +1,8 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
 import { ChatErrorCode } from '@chat/schemas'
+import { CloseCode } from '@chat/protocol'
 import type { WebSocket } from 'ws'
 import type { Socket } from 'node:net'
 import type { ServerResponse } from 'node:http'
@@ -24,6 +25,8 @@ const SUBPROTOCOLS = ['v12.stomp', 'v11.stomp', 'v10.stomp']
  */
 const MAX_WS_MESSAGE_BYTES = 256 * 1024
 const TEXT = { binary: false } as const
+/** At shutdown, how long sockets get to finish their close handshake before they are cut. */
+const CLOSE_GRACE_MS = 3_000
 
 function isOriginAllowed (req: FastifyRequest, allowed: readonly string[]): boolean {
   const origin = req.headers.origin
@@ -49,6 +52,17 @@ function isOriginAllowed (req: FastifyRequest, allowed: readonly string[]): bool
 const plugin: FastifyPluginAsync<StompGatewayOptions> = async function stompGateway (app, opts) {
   const hub = opts.hub
   await app.register(websocket, {
+    preClose: async function closeSockets (this: FastifyInstance): Promise<void> {
+      // The plugin's own preClose starts each socket's close handshake and lets the HTTP server wait for them:
+      // a client that never answers would hold the shutdown for ws's 30 s close timeout. Cut those after a grace.
+      const wss = this.websocketServer
+      for (const client of wss.clients) client.close(CloseCode.SERVER_RESTART, 'server-shutdown')
+      for (let waited = 0; wss.clients.size > 0 && waited < CLOSE_GRACE_MS; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      for (const client of wss.clients) client.terminate()
+      await new Promise<void>((resolve) => wss.close(() => resolve()))
+    },
     options: {
       maxPayload: MAX_WS_MESSAGE_BYTES,
       perMessageDeflate: false,
