@@ -482,7 +482,13 @@ export const frames: ChaosCase = {
     for (const p of phases) {
       const l = between(p.from, p.to)
       figures[`probe p50 / p99 / max, ${p.name} (ms)`] = `${ms(quantile(l, 0.5))} / ${ms(quantile(l, 0.99))} / ${ms(quantile(l, 1))} (${l.length} messages; edge CPU ${(100 * p.edgeCpuMs / (p.to - p.from)).toFixed(0)}%, event-loop delay p99 / max: edge ${p.edgeLoop} ms, dispatcher ${p.dispatcherLoop} ms, attacker p99 ${ms(p.ownLoopP99Ms)} ms; dispatcher ${p.persists} persists, mean ${ms(p.persistMeanMs)} ms; load ${p.load.toFixed(1)})`
-      if (!isQuiet(p)) checks.push(check(`other clients' p99 during ${p.name} within the bound`, quantile(l, 0.99) <= bound && l.length > 0, `${ms(quantile(l, 0.99))} ms vs ${ms(bound)} ms (quiet ${ms(quietP99)} ms)`))
+      if (isQuiet(p)) continue
+      const within = quantile(l, 0.99) <= bound && l.length > 0
+      const detail = `${ms(quantile(l, 0.99))} ms vs ${ms(bound)} ms (quiet ${ms(quietP99)} ms)`
+      // The subset's 3 s phases hold too few probe messages for a p99 (it is the largest of a few dozen), so there
+      // the comparison is reported, and it is asserted by the full run (`npm run test:chaos`), whose phases are long.
+      if (sub) figures[`other clients' p99 during ${p.name} within the bound (asserted in the full run)`] = `${within ? 'yes' : 'NO'}: ${detail}`
+      else checks.push(check(`other clients' p99 during ${p.name} within the bound`, within, detail))
     }
     checks.push(check('the probe pair lost nothing and was never throttled or closed', report.wasOpen && report.outstanding === 0 && report.errors.length === 0 && report.sent > 0,
       `${report.sent} sent, ${report.outstanding} not received, errors ${report.errors.join(',') || 'none'}, ${report.wasOpen ? 'both open' : 'closed'}`))

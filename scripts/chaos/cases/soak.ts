@@ -101,7 +101,10 @@ export const soak: ChaosCase = {
     }
     await sleep(30_000)
     await sample(0, 'none (after warm-up)')
-    const names = Object.keys(FAULTS)
+    // SOAK_FAULTS (names of FAULTS, comma-separated) narrows the draw, to reproduce one fault's failure.
+    const names = process.env.SOAK_FAULTS === undefined ? Object.keys(FAULTS) : process.env.SOAK_FAULTS.split(',').map((n) => n.trim())
+    const unknownFaults = names.filter((n) => FAULTS[n] === undefined)
+    if (unknownFaults.length > 0) throw new Error(`unknown SOAK_FAULTS: ${unknownFaults.join(', ')}; known: ${Object.keys(FAULTS).join(', ')}`)
     for (let m = 1; m <= minutes; m++) {
       const name = names[Math.floor(Math.random() * names.length)] as string
       const started = Date.now()
