@@ -178,7 +178,10 @@ export class RabbitMessageBus implements MessageBus {
     this.#manager = amqp.connect([options.url], {
       heartbeatIntervalInSeconds: heartbeatSeconds,
       reconnectTimeInSeconds: this.#retryDelayMs / 1000,
-      connectionOptions: { clientProperties: { connection_name: connectionName } },
+      // Without TCP_NODELAY a small write (a publish, an ack) waits while the previous one is unacknowledged, and
+      // the broker delays its ACK up to 40 ms when it has nothing to send back: at tens of messages a second that
+      // adds tens of ms to a message's trip. (RabbitMQ sets nodelay on its own side by default.)
+      connectionOptions: { noDelay: true, clientProperties: { connection_name: connectionName } },
     })
     this.#manager.on('connect', () => this.#log.info({ connectionName }, 'rabbitmq connected'))
     this.#manager.on('disconnect', ({ err }) => {
