@@ -483,6 +483,10 @@ export const frames: ChaosCase = {
       const l = between(p.from, p.to)
       figures[`probe p50 / p99 / max, ${p.name} (ms)`] = `${ms(quantile(l, 0.5))} / ${ms(quantile(l, 0.99))} / ${ms(quantile(l, 1))} (${l.length} messages; edge CPU ${(100 * p.edgeCpuMs / (p.to - p.from)).toFixed(0)}%, event-loop delay p99 / max: edge ${p.edgeLoop} ms, dispatcher ${p.dispatcherLoop} ms, attacker p99 ${ms(p.ownLoopP99Ms)} ms; dispatcher ${p.persists} persists, mean ${ms(p.persistMeanMs)} ms; load ${p.load.toFixed(1)})`
       if (isQuiet(p)) continue
+      // When in the phase the slowest probe messages were sent: tells the attack's start from its end (e.g. the
+      // idle sockets' opening from their closing at the login timeout).
+      const slowest = report.samples.filter(([at]) => at >= p.from && at < p.to).sort((a, b) => b[1] - a[1]).slice(0, 5)
+      figures[`probe's slowest during ${p.name}: ms @ s into the phase`] = slowest.map(([at, l]) => `${ms(l)} @ ${((at - p.from) / 1000).toFixed(1)}`).join(', ')
       const within = quantile(l, 0.99) <= bound && l.length > 0
       const detail = `${ms(quantile(l, 0.99))} ms vs ${ms(bound)} ms (quiet ${ms(quietP99)} ms)`
       // The subset's 3 s phases hold too few probe messages for a p99 (it is the largest of a few dozen), so there
