@@ -24,7 +24,9 @@ before(async () => {
     edges: 1,
     dispatchers: 1,
     env: { PRESENCE_TTL_MS: '1500', LOGIN_RATE: '1000', RABBITMQ_SHARDS: '4', DISPATCH_RETRY_DELAYS_MS: '200,400' },
-    edgeEnv: { EDGE_SLOW_CONSUMER_MS: '1000', SEND_RATE: '2000', SEND_BURST: '2000', EDGE_DRAIN_WINDOW_MS: '3000' },
+    // The slow-consumer test sends 3,000 SENDs at once: the bucket holds them all (with a burst of 2,000 the edge
+    // rate-limited the last ~150 whenever they arrived within half a second, and the fast reader waited for them in vain).
+    edgeEnv: { EDGE_SLOW_CONSUMER_MS: '1000', SEND_RATE: '2000', SEND_BURST: '4000', EDGE_DRAIN_WINDOW_MS: '3000' },
   })
   api = new ChatApi(deployment.api)
 })
