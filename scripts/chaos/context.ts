@@ -79,7 +79,10 @@ export class ChaosContext {
       this.defer(async () => { await p.close() })
       redisUrl = redisProxy.rewrite(redisUrl)
     }
+    // CHAOS_PROFILE_DIR: every service process runs under --cpu-prof and writes its profile there when it exits.
+    const profileDir = process.env.CHAOS_PROFILE_DIR
     const deployment = await SplitDeployment.start({
+      ...(profileDir === undefined || profileDir === '' ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] }),
       ...options,
       databaseUrl,
       rabbitmqUrl: vhost.url,

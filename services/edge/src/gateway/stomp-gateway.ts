@@ -8,6 +8,7 @@ import type { Socket } from 'node:net'
 import type { ServerResponse } from 'node:http'
 import type { EdgeHub } from '../hub.js'
 import { serveNonWebSocketUpgradesAsHttp } from './h2c-passthrough.js'
+import { paceUpgrades } from './upgrade-pacer.js'
 
 export interface StompGatewayOptions {
   readonly hub: EdgeHub
@@ -70,6 +71,7 @@ const plugin: FastifyPluginAsync<StompGatewayOptions> = async function stompGate
     },
   })
   serveNonWebSocketUpgradesAsHttp(app.server)
+  paceUpgrades(app.server, hub.paced)
 
   const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!isOriginAllowed(req, opts.allowedOrigins)) {
