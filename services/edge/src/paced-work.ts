@@ -16,11 +16,6 @@ export class PacedWork {
     this.#budgetMs = budgetMs
   }
 
-  /** Tasks waiting for their turn. */
-  get pending (): number {
-    return this.#tasks.length - this.#next
-  }
-
   push (task: () => void): void {
     this.#tasks.push(task)
     if (!this.#isScheduled) {
