@@ -84,6 +84,7 @@ export class EdgeHub {
   readonly #timingOut = new WeakSet<StompSession>()
   #edgeQueue: EdgeQueue | undefined
   #unsubscribeRevocations: (() => void) | undefined
+  #unsubscribeResubscribed: (() => void) | undefined
   #tickTimer: NodeJS.Timeout | undefined
   #presenceTimer: NodeJS.Timeout | undefined
   #readTimer: NodeJS.Timeout | undefined
@@ -110,6 +111,7 @@ export class EdgeHub {
     this.#edgeQueue.onResync(() => this.#onResync())
     await this.#edgeQueue.bind({ kind: 'all-members' })
     this.#unsubscribeRevocations = this.#tokens.onRevoke((deviceId, version) => this.#onRevoke(deviceId, version))
+    this.#unsubscribeResubscribed = this.#tokens.onResubscribed(() => { this.#recheckDevices() })
     this.#tickTimer = setInterval(() => this.#tick(), TICK_MS)
     this.#tickTimer.unref()
     const presenceEveryMs = Math.max(100, Math.floor(this.config.presenceTtlMs / 3))
@@ -406,6 +408,20 @@ export class EdgeHub {
     }
   }
 
+  /**
+   * The revocation broadcast was interrupted (a Redis failover): revocations published meanwhile were missed, but
+   * they are in the database. Re-check every device with a live session there and close what was revoked.
+   */
+  #recheckDevices (): void {
+    const devices = [...this.#byDevice.keys()]
+    this.log.info({ devices: devices.length }, 'revocation broadcast resumed, re-checking devices in the database')
+    for (const deviceId of devices) {
+      this.verifier.versionInDatabase(deviceId).then((version) => {
+        if (version !== undefined) this.#onRevoke(deviceId, version)
+      }, (err: unknown) => this.log.warn({ err }, 'device re-check failed'))
+    }
+  }
+
   // Presence ---------------------------------------------------------------------------------
 
   #presenceOf (s: StompSession, rooms: readonly string[] = s.roomIds()): PresenceSession {
@@ -535,6 +551,7 @@ export class EdgeHub {
     this.#draining = true
     for (const t of [this.#tickTimer, this.#presenceTimer, this.#readTimer]) if (t !== undefined) clearInterval(t)
     this.#unsubscribeRevocations?.()
+    this.#unsubscribeResubscribed?.()
     for (const entry of this.#feeds.values()) {
       if (entry.unbindTimer !== undefined) clearTimeout(entry.unbindTimer)
       entry.feed.close()

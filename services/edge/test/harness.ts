@@ -11,7 +11,7 @@ import type { TokenStore } from '@chat/tokens'
 import { RedisTokenStore } from '@chat/tokens/redis'
 import { createMetricsRegistry, silentLogger } from '@chat/observability'
 import { startDispatcher, type Dispatcher } from '@chat/dispatcher'
-import { freshDatabase, freshVhost, serverUrl, uniqueName, type Disposable } from '@chat/testing'
+import { freshDatabase, freshRedisPrefix, freshVhost, serverUrl, uniqueName, type Disposable } from '@chat/testing'
 import { buildEdgeApp, createEdgeHub, loadEdgeConfig, type EdgeConfig, type EdgeHub } from '../src/index.js'
 
 export interface StackUser {
@@ -84,7 +84,8 @@ export class EdgeStack {
     const db = await freshDatabase(pg, 'edge')
     const vhost = await freshVhost(amqp, 'edge')
     const secret = randomBytes(32).toString('base64url')
-    const redisPrefix = `${uniqueName('edge')}:`
+    const redisKeys = freshRedisPrefix(redisUrl, 'edge')
+    const redisPrefix = redisKeys.prefix
     const config = loadEdgeConfig({
       JWT_SECRET: secret,
       REDIS_PREFIX: redisPrefix,
@@ -104,7 +105,7 @@ export class EdgeStack {
     const hub = await createEdgeHub(deps)
     const app = await buildEdgeApp(deps, hub)
     const dispatcher = await startDispatcher({ bus, store, log: silentLogger, registry, options: { prefetch: 256, batchMax: 500, maxAttempts: 3, backoffMaxMs: 1000 } })
-    const stack = new EdgeStack({ config, store, bus, presence, tokens, hub, app, dispatcher, secret, redisPrefix, disposables: [db, vhost] })
+    const stack = new EdgeStack({ config, store, bus, presence, tokens, hub, app, dispatcher, secret, redisPrefix, disposables: [db, vhost, redisKeys] })
     const address = await app.listen({ host: '127.0.0.1', port: 0 })
     stack.#url = address.replace('http', 'ws') + '/ws'
     return stack

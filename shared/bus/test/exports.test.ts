@@ -23,11 +23,18 @@ const m = await import('@chat/bus')
 console.log(JSON.stringify({ names: Object.keys(m).sort(), amqplib: amqplibLoaded() }))`)
   assert.deepEqual(out, {
     names: [
-      'ACK', 'BrokerChannel', 'BrokerError', 'BusClosedError', 'BusError', 'BusErrorCode', 'BusRejectedError',
-      'BusUnavailableError', 'InProcessBroker', 'InProcessMessageBus', 'REQUEUE',
+      'ACK', 'BusClosedError', 'BusError', 'BusErrorCode', 'BusRejectedError',
+      'BusUnavailableError', 'InProcessMessageBus', 'REQUEUE',
     ],
     amqplib: false,
   })
+})
+
+await test('@chat/bus/in-process-broker exports the AMQP emulator alone (needs a build)', async () => {
+  const out = await probe(`${loaded}
+const m = await import('@chat/bus/in-process-broker')
+console.log(JSON.stringify({ names: Object.keys(m).sort(), amqplib: amqplibLoaded() }))`)
+  assert.deepEqual(out, { names: ['BrokerChannel', 'BrokerError', 'InProcessBroker', 'topicMatches'], amqplib: false })
 })
 
 await test('@chat/bus/rabbitmq exports the RabbitMQ adapter (needs a build)', async () => {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
 import { Redis } from 'ioredis'
-import { serverUrl, uniqueName, waitFor } from '@chat/testing'
+import { removeKeys, scanKeys, serverUrl, uniqueName, waitFor } from '@chat/testing'
 import { PresenceRejectedError, PresenceUnavailableError, type PresenceSession } from '../src/index.js'
 import { RedisPresenceStore } from '../src/presence-store.redis.js'
 import { presenceStoreContract } from './presence-store.contract.js'
-import { removeKeys, scanKeys } from './redis-keys.js'
 
 const url = await serverUrl('REDIS_URL')
 

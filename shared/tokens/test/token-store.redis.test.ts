@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
 import { Redis } from 'ioredis'
-import { serverUrl, uniqueName, waitFor } from '@chat/testing'
+import { removeKeys, scanKeys, serverUrl, uniqueName, waitFor } from '@chat/testing'
 import { TokenStoreRejectedError, TokenStoreUnavailableError, type Logger } from '../src/index.js'
 import { RedisTokenStore } from '../src/token-store.redis.js'
 import { tokenStoreContract } from './token-store.contract.js'
-import { removeKeys, scanKeys } from './redis-keys.js'
 
 const url = await serverUrl('REDIS_URL')
 
@@ -131,7 +130,10 @@ async function suites (url: string, admin: Redis): Promise<void> {
       t.after(() => store.close())
       const received: number[] = []
       store.onRevoke((_, version) => received.push(version))
+      let resubscribed = 0
+      store.onResubscribed(() => { resubscribed++ })
       await subscribed(keyPrefix, 1)
+      assert.equal(resubscribed, 0, 'not on the first subscription')
       // 1. kill the subscriber connection on the server side
       const [line] = (await connections(connectionName)).filter((l) => / sub=1 /.test(l))
       const id = /(?:^| )id=(\d+)/.exec(line ?? '')?.[1]
@@ -141,7 +143,9 @@ async function suites (url: string, admin: Redis): Promise<void> {
       // 2. ioredis reconnects and resubscribes on its own; the store warns about the gap
       await subscribed(keyPrefix, 1)
       await waitFor(() => warnings.some(([, msg]) => msg.startsWith('revocation subscriber reconnected')), { timeoutMs: 5_000, what: 'the warning' })
-      // 3. revocations reach the handler again
+      // 3. once subscribed again, the caller is told to re-check what it may have missed
+      await waitFor(() => resubscribed === 1, { timeoutMs: 5_000, what: 'onResubscribed' })
+      // 4. revocations reach the handler again
       await store.revoke('dev-1', 5)
       await waitFor(() => received.includes(5), { timeoutMs: 5_000, what: 'the revocation' })
     })
