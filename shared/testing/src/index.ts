@@ -16,3 +16,5 @@ export { scanKeys, removeKeys, removeRedisKeys, freshRedisPrefix } from './redis
 export type { KeyScanner, RedisPrefix } from './redis-keys.js'
 export { startPostgresReplicaPair } from './postgres-replica.js'
 export type { PostgresReplicaPair } from './postgres-replica.js'
+export { startRedisSentinelSet } from './redis-sentinel.js'
+export type { RedisSentinelSet } from './redis-sentinel.js'
