@@ -1,29 +1,19 @@
 import { gradedErrors } from '@chat/redis'
 
+/**
+ * The errors a presence store raises, graded by what the caller should do (`gradedErrors`), with stable codes
+ * `PRESENCE_ERR_*` (API: branch on them, never on messages). `PresenceError` is the base of them all.
+ * - `PresenceUnavailableError`: the server could not be reached, or the connection dropped before the reply (the
+ *   cause is the client's error). Presence writes are idempotent: retry later, or let the next refresh do it.
+ * - `PresenceRejectedError`: the server answered with an error (a key of the prefix holds the wrong type, the
+ *   server is out of memory): retrying will not help until someone fixes the server or the configuration.
+ * - `PresenceClosedError`: the store was closed; no further call succeeds.
+ */
 const graded = gradedErrors({ prefix: 'PRESENCE', name: 'Presence', subject: 'presence store' })
-
-/** Stable codes of the errors this package raises. Codes are API: branch on them, never on messages. */
-export const PresenceErrorCode = graded.codes
+export const { codes: PresenceErrorCode, StoreError: PresenceError, UnavailableError: PresenceUnavailableError } = graded
+export const { RejectedError: PresenceRejectedError, ClosedError: PresenceClosedError } = graded
 export type PresenceErrorCode = (typeof PresenceErrorCode)[keyof typeof PresenceErrorCode]
-
-/** Base of every error a presence store raises. Branch on the subclass to decide what to do. */
-export const PresenceError = graded.StoreError
 export type PresenceError = InstanceType<typeof PresenceError>
-
-/**
- * The backing server could not be reached, or the connection dropped before the reply came (the cause is
- * the client's error). Presence writes are idempotent: retry later, or let the next refresh do it.
- */
-export const PresenceUnavailableError = graded.UnavailableError
 export type PresenceUnavailableError = InstanceType<typeof PresenceUnavailableError>
-
-/**
- * The server answered with an error (e.g. a key of the prefix holds the wrong type, or the server is out of
- * memory): retrying the same call will not help until someone fixes the server or the configuration.
- */
-export const PresenceRejectedError = graded.RejectedError
 export type PresenceRejectedError = InstanceType<typeof PresenceRejectedError>
-
-/** The store was closed; no further call succeeds. */
-export const PresenceClosedError = graded.ClosedError
 export type PresenceClosedError = InstanceType<typeof PresenceClosedError>

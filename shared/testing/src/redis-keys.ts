@@ -54,3 +54,27 @@ export async function removeRedisKeys (redisUrl: string, prefix: string): Promis
     client.disconnect()
   }
 }
+
+/** What a Redis test needs per test: a key prefix of its own (its keys removed when the test ends) and clients it may break. */
+export interface RedisTestKit {
+  /** `{tag}_{random}:`, whose keys are removed (through `admin`) when `t` ends. */
+  prefix (t: { after (fn: () => Promise<unknown>): void }): string
+  /** A new client of `url` that `t` may break; disconnected when `t` ends. */
+  client (t: { after (fn: () => void): void }): Promise<Redis>
+}
+
+export function redisTestKit (url: string, admin: Redis, tag: string): RedisTestKit {
+  return {
+    prefix (t) {
+      const prefix = `${uniqueName(tag)}:`
+      t.after(() => removeKeys(admin, prefix))
+      return prefix
+    },
+    async client (t) {
+      const client = new Redis(url)
+      t.after(() => client.disconnect())
+      await client.ping()
+      return client
+    },
+  }
+}

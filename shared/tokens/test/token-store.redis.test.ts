@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
 import { Redis } from 'ioredis'
-import { removeKeys, scanKeys, serverUrl, uniqueName, waitFor } from '@chat/testing'
+import { redisTestKit, scanKeys, serverUrl, uniqueName, waitFor } from '@chat/testing'
 import { TokenStoreRejectedError, TokenStoreUnavailableError, type Logger } from '../src/index.js'
 import { RedisTokenStore } from '../src/token-store.redis.js'
 import { tokenStoreContract } from './token-store.contract.js'
@@ -25,19 +25,9 @@ function capturingLogger (): { log: Logger, warnings: Array<[object, string]> } 
 }
 
 async function suites (url: string, admin: Redis): Promise<void> {
-  /** A key prefix of this test alone; its keys are removed when the test ends. */
-  function freshPrefix (t: TestContext): string {
-    const prefix = `${uniqueName('t_tokens')}:`
-    t.after(() => removeKeys(admin, prefix))
-    return prefix
-  }
-
-  async function borrowedClient (t: TestContext): Promise<Redis> {
-    const client = new Redis(url)
-    t.after(() => client.disconnect())
-    await client.ping()
-    return client
-  }
+  const kit = redisTestKit(url, admin, 't_tokens')
+  const freshPrefix = (t: TestContext): string => kit.prefix(t)
+  const borrowedClient = async (t: TestContext): Promise<Redis> => await kit.client(t)
 
   async function subscribers (channel: string): Promise<number> {
     const [, count] = await admin.pubsub('NUMSUB', channel)
