@@ -21,7 +21,7 @@ const TEST_SECRETS: Readonly<Record<string, string>> = {
   RABBITMQ_URL: 'amqp://chat:test@chat-rabbitmq:5672',
   REDIS_URL: 'redis://:test@chat-redis:6379',
   JWT_SECRET: 'k8s-test-secret-of-at-least-thirty-two-bytes',
-  ADMIN_TOKEN: 'k8s-test-admin-token',
+  ADMIN_TOKEN: 'k8s-test-admin-token-0123456789abcdef0123456789abcdef',
 }
 
 /** What each service's `main.ts` gives `onShutdownSignal` when it has no setting of its own (its default). */
