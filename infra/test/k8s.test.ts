@@ -163,6 +163,12 @@ test('a manifest with a wrong type, a misspelt field or an unknown kind is rejec
   delete container.readinessProbe
   assert.deepEqual(await schemaProblems(misspelt), ['Deployment chat-edge: /spec/template/spec/containers/0/readinesProbe: unknown field'])
 
+  // Secret data is base64 (folded over lines or not: the API server's decoder skips line breaks).
+  const secret = ofKind<KubeObject & { data: Record<string, string> }>(overlay, 'Secret')[0]
+  assert.ok(secret !== undefined)
+  assert.deepEqual(await schemaProblems({ ...secret, data: { ...secret.data, JWT_SECRET: `${secret.data.JWT_SECRET ?? ''}\n` } }), [])
+  assert.match((await schemaProblems({ ...secret, data: { ...secret.data, JWT_SECRET: 'not base64!' } })).join(), /\/data\/JWT_SECRET: must match format "byte"/)
+
   assert.match((await schemaProblems({ ...edge, kind: 'Deploymnet' })).join(), /no such kind/)
   assert.match((await schemaProblems({ ...edge, apiVersion: 'apps/v1beta9' })).join(), /no such kind/)
 

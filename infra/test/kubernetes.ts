@@ -77,9 +77,15 @@ export async function schemaProblems (object: KubeObject): Promise<string[]> {
       },
     })
   }
+  const checked = structuredClone(object) as KubeObject & { data?: Record<string, unknown> }
+  // kustomize folds a long base64 value over several lines; the API server's decoder (Go's base64) skips the line
+  // breaks, the schema's "byte" format does not.
+  if (kind === 'Secret' && checked.data !== undefined) {
+    for (const [key, value] of Object.entries(checked.data)) if (typeof value === 'string') checked.data[key] = value.replace(/[\r\n]/g, '')
+  }
   const problems: string[] = []
   try {
-    Model.prototype.validate.call(watched(structuredClone(object), ''))
+    Model.prototype.validate.call(watched(checked, ''))
   } catch (err) {
     // kubernetes-models throws a ValidationError carrying ajv's errors, already localised into messages.
     const errors = (err as { errors?: Array<{ instancePath?: string, message?: string }> }).errors
