@@ -41,8 +41,8 @@ export default [
     },
   },
   {
-    // Entry points, tests and scripts may read the environment; nothing else does.
-    files: ['**/src/main.ts', '**/src/migrate.ts', '**/test/**', 'scripts/**', 'shared/testing/src/**'],
+    // Entry points, tests, the fault suite and the benchmarks may read the environment; nothing else does.
+    files: ['**/src/main.ts', '**/src/migrate.ts', '**/test/**', 'tests/**', 'bench/**', 'shared/testing/src/**'],
     rules: { 'n/no-process-env': 'off' },
   },
 ]

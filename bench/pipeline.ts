@@ -5,7 +5,7 @@
 // PostgreSQL alone (the same batched insert, persistBatch at the batch size the dispatcher used).
 // Prints the ratio of the pipeline to the slower of the two. Target: at least 50%.
 //
-//   node --import tsx scripts/bench/pipeline.ts [--seconds 20] [--warmup 5] [--rooms 16] [--senders 8] [--window 256] [--payload 200]
+//   node --import tsx bench/pipeline.ts [--seconds 20] [--warmup 5] [--rooms 16] [--senders 8] [--window 256] [--payload 200]
 import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import amqp from 'amqplib'

@@ -2,7 +2,7 @@
 // `npm test` runs the bounded subset (`--subset`). Each case is a module under cases/ that deploys its
 // own split system, breaks it, and reports the checker's counts (all must be 0), its checks and figures.
 //
-//   node --import tsx scripts/chaos/run.ts [--subset] [--list] [case-name ...]
+//   node --import tsx tests/faults/run.ts [--subset] [--list] [case-name ...]
 import { mkdir, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { REPO_ROOT } from '@chat/testing'

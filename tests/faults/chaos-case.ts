@@ -13,7 +13,7 @@ export type Counts = Pick<LedgerReport, 'lost' | 'duplicated' | 'outOfOrder' | '
 
 export interface CaseResult {
   readonly counts?: Counts
-  /** Measured figures for docs/reliability.md (times, rates, memory). */
+  /** Measured figures for the run reports (times, rates, memory). */
   readonly figures: Readonly<Record<string, number | string>>
   readonly checks: readonly Check[]
 }

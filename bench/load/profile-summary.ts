@@ -2,7 +2,7 @@
  * Top self-time functions of a V8 `.cpuprofile` (what `node --cpu-prof` writes): self time is the sampled time
  * of each node, grouped by function, file and line. Usable on its own:
  *
- *   node --import tsx scripts/bench/load/profile-summary.ts <file.cpuprofile> [top=25]
+ *   node --import tsx bench/load/profile-summary.ts <file.cpuprofile> [top=25]
  */
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'

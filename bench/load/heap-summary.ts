@@ -3,7 +3,7 @@
  * and code by their type), largest first. S4 takes one of the process holding the idle connections (`--heap`);
  * divided by the connection count it says which objects a connection costs. Usable on its own:
  *
- *   node --import tsx scripts/bench/load/heap-summary.ts <file.heapsnapshot> [top=25] [divide-by=1]
+ *   node --import tsx bench/load/heap-summary.ts <file.heapsnapshot> [top=25] [divide-by=1]
  */
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'

@@ -1,7 +1,7 @@
 /**
  * Lean STOMP framing for the load generator: frames are built by string concatenation and incoming frames are
  * split and read with native `Buffer#indexOf`, without building header objects. It relies on what both servers
- * under test do (SPEC section 4 for ours; RabbitMQ Web-STOMP alike): header lines end with LF only, header names
+ * under test do (docs/protocol.md for ours; RabbitMQ Web-STOMP alike): header lines end with LF only, header names
  * are lower case, and MESSAGE bodies carry no NUL (so a frame without `content-length` ends at the first NUL).
  * Frames split over WebSocket messages and several frames in one message are both handled.
  */

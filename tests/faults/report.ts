@@ -1,7 +1,7 @@
-// Prints a saved fault-suite run (test-output/chaos/*.json) as the Markdown docs/reliability.md quotes:
+// Prints a saved fault-suite run (test-output/chaos/*.json) as the Markdown tables of the reports in docs/reports/:
 // per case its verdict, the checker's counts, every check with its detail, and every figure.
 //
-//   node --import tsx scripts/chaos/report.ts test-output/chaos/full-<time>.json
+//   node --import tsx tests/faults/report.ts test-output/chaos/full-<time>.json
 import { readFileSync } from 'node:fs'
 
 interface SavedCase {

@@ -4,7 +4,7 @@
  * exactly as received. A message that is just `\n` is a heart-beat and is not relayed; the server sends `\n` to
  * each socket every HEARTBEAT_MS (default 10 s), as a STOMP server would. Runs as its own process:
  *
- *   node --import tsx scripts/bench/load/ws-broadcast-server.ts      # prints `listening <port>` on stdout
+ *   node --import tsx bench/load/ws-broadcast-server.ts      # prints `listening <port>` on stdout
  *
  * PORT (default 0: any free port) and HOST (default 127.0.0.1) come from the environment.
  */

@@ -1,7 +1,7 @@
 /**
  * STOMP codec benchmark: @chat/protocol against @stomp/stompjs, parse and serialize, same process, same bytes.
  *
- *   npx turbo run build --filter=@chat/protocol && node --import tsx scripts/bench/codec.ts
+ *   npx turbo run build --filter=@chat/protocol && node --import tsx bench/codec.ts
  *
  * Cases: (a) a typical 300-byte MESSAGE frame (what the edge fans out), (b) a 4 KiB SEND frame (a large chat
  * message coming in). Each measurement runs for BENCH_SECONDS (default 2) per round, BENCH_ROUNDS rounds

@@ -4,7 +4,7 @@
  * 50 connections, against the floor: the same SQL the store issues, sent straight through postgres.js with the
  * service's pool size at the same concurrency, from a process of its own.
  *
- *   npx turbo run build && node --import tsx scripts/bench/history.ts [--keep] [--profile] [--quiet-wait]
+ *   npx turbo run build && node --import tsx bench/history.ts [--keep] [--profile] [--quiet-wait]
  *
  *   --keep      keep the seeded database (`bench_history_<messages>`) for the next run instead of dropping it
  *   --profile   run the history process with --cpu-prof and print where its CPU time went
@@ -12,7 +12,7 @@
  *   BENCH_SECONDS (15 per measurement), BENCH_WARMUP_SECONDS (5), BENCH_CONNECTIONS (50), BENCH_MESSAGES (1000000),
  *   BENCH_ROUNDS (3: each round measures both, alternating which goes first; medians are reported),
  *   BENCH_ACCESS_CACHE_MS (unset: the service's default; 0 makes every request ask Redis and PostgreSQL again),
- *   DATABASE_URL, REDIS_URL, RABBITMQ_URL (SPEC section 1 defaults)
+ *   DATABASE_URL, REDIS_URL, RABBITMQ_URL (defaults: the servers of this machine, as in the README)
  *
  * Why the direct loops run in a process of their own: the REST figure includes a client process (autocannon) apart
  * from the server, and the database alone is only measured fairly when its client, too, does not share an event

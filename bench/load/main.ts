@@ -24,7 +24,7 @@
  *   --report FILE (print the tables of a saved result.json again, run nothing)
  *   --profile (cpu-prof our services)  --profile-dir DIR  --heap (S4: heap snapshots of edge and ws server, diffed)  --out DIR (default bench-output/load/<time>)
  *
- * Servers: DATABASE_URL, RABBITMQ_URL, REDIS_URL (SPEC section 1 defaults), WEBSTOMP_URL (ws://127.0.0.1:15674/ws).
+ * Servers: DATABASE_URL, RABBITMQ_URL, REDIS_URL (defaults: the servers of this machine, as in the README), WEBSTOMP_URL (ws://127.0.0.1:15674/ws).
  * The last line printed is one JSON object with every figure.
  */
 import { parseArgs } from 'node:util'
@@ -84,7 +84,7 @@ const { values: opt, positionals } = parseArgs({
 })
 
 if (opt.help === true) {
-  process.stdout.write('usage: npm run bench:load -- S1|S2|S3|S4|all [options]; see the header of scripts/bench/load/main.ts\n')
+  process.stdout.write('usage: npm run bench:load -- S1|S2|S3|S4|all [options]; see the header of bench/load/main.ts\n')
   process.exit(0)
 }
 
