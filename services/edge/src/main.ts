@@ -4,6 +4,7 @@ import { createChatStore } from '@chat/store'
 import { openPostgresDatabase } from '@chat/store/postgres'
 import { RedisPresenceStore } from '@chat/presence/redis'
 import { RedisTokenStore } from '@chat/tokens/redis'
+import { RedisSendLimiter } from '@chat/limits/redis'
 import { loadEdgeConfig } from './config.js'
 import { buildEdgeApp, createEdgeHub } from './app.js'
 
@@ -24,9 +25,17 @@ const bus = await RabbitMessageBus.connect({
 })
 const presence = await RedisPresenceStore.connect({ url: config.redisUrl ?? '', keyPrefix: config.redisPrefix, ttlMs: config.presenceTtlMs })
 const tokens = await RedisTokenStore.connect({ url: config.redisUrl ?? '', keyPrefix: config.redisPrefix })
+const sendLimiter = await RedisSendLimiter.connect({
+  url: config.redisUrl ?? '',
+  keyPrefix: config.redisPrefix,
+  ratePerSecond: config.limits.sendRate,
+  burst: config.limits.sendBurst,
+  log: log.child({ component: 'limits' }),
+})
 
-const hub = await createEdgeHub({ config, bus, store, presence, tokens, log, registry })
-const app = await buildEdgeApp({ config, bus, store, presence, tokens, log, registry }, hub)
+const deps = { config, bus, store, presence, tokens, sendLimiter, log, registry }
+const hub = await createEdgeHub(deps)
+const app = await buildEdgeApp(deps, hub)
 
 onShutdownSignal(log, async () => {
   const started = Date.now()
@@ -36,7 +45,7 @@ onShutdownSignal(log, async () => {
   log.info({ ms: Date.now() - started }, 'http server closed')
   await hub.close()
   log.info({ ms: Date.now() - started }, 'hub closed')
-  await closeAll(log, [bus, presence, tokens, store])
+  await closeAll(log, [bus, presence, tokens, sendLimiter, store])
 }, config.shutdownDeadlineMs)
 
 await app.listen({ host: config.host, port: config.port })
