@@ -27,7 +27,16 @@ export interface AllInOne {
  */
 export async function buildAllInOne (config: AllInOneConfig, adapters: Adapters, log: Logger, registry: Registry): Promise<AllInOne> {
   const { bus, store, presence, tokens } = adapters
-  const hub = await createEdgeHub({ config: config.edge, bus, store, presence, tokens, log: log.child({ service: 'edge' }), registry })
+  const limits = config.edge.limits
+  // With Redis the SEND limits are kept there (several all-in-one processes may share a deployment); else in memory.
+  const sendLimiter = adapters.rateLimitRedis === undefined
+    ? undefined
+    : new (await import('@chat/limits/redis')).RedisSendLimiter({
+      client: adapters.rateLimitRedis, keyPrefix: config.edge.redisPrefix, ratePerSecond: limits.sendRate, burst: limits.sendBurst, log,
+    })
+  const hub = await createEdgeHub({
+    config: config.edge, bus, store, presence, tokens, log: log.child({ service: 'edge' }), registry, ...(sendLimiter === undefined ? {} : { sendLimiter }),
+  })
   const dispatcher = await startDispatcher({ bus, store, log: log.child({ service: 'dispatcher' }), registry, options: config.dispatch })
   const app = Fastify({ logger: loggerOptions(config.edge.logLevel, 'all-in-one'), bodyLimit: 64 * 1024, logController: new LogController({ disableRequestLogging: true }), frameworkErrors })
   // The API's `{statusCode, code, message}` bodies outside /api too (unknown paths, /metrics, /readyz).

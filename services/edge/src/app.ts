@@ -4,6 +4,7 @@ import type { MessageBus } from '@chat/bus'
 import type { ChatStore } from '@chat/store'
 import type { PresenceStore } from '@chat/presence'
 import type { TokenStore } from '@chat/tokens'
+import { MemorySendLimiter, type SendLimiter } from '@chat/limits'
 import { loggerOptions, opsPlugin, type Logger } from '@chat/observability'
 import type { EdgeConfig } from './config.js'
 import { EdgeHub } from './hub.js'
@@ -19,6 +20,11 @@ export interface EdgeDeps {
   readonly tokens: TokenStore
   readonly log: Logger
   readonly registry: Registry
+  /**
+   * Per-user SEND limits. Shared across edges only through a shared adapter (`RedisSendLimiter`); the launcher
+   * owns it. @default a MemorySendLimiter with the configured rate and burst (one process: the embedded mode)
+   */
+  readonly sendLimiter?: SendLimiter
 }
 
 /** Creates and starts the edge's shared state (bus queue, timers). The launcher owns its `close()`. */
@@ -29,6 +35,7 @@ export async function createEdgeHub (deps: EdgeDeps): Promise<EdgeHub> {
     store: deps.store,
     presence: deps.presence,
     tokens: deps.tokens,
+    sendLimiter: deps.sendLimiter ?? new MemorySendLimiter({ ratePerSecond: deps.config.limits.sendRate, burst: deps.config.limits.sendBurst }),
     verifyJwt: createJwtVerifier(deps.config.jwt),
     log: deps.log,
     metrics: createEdgeMetrics(deps.registry),

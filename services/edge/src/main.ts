@@ -5,6 +5,7 @@ import { openPostgresDatabase } from '@chat/store/postgres'
 import { RedisPresenceStore } from '@chat/presence/redis'
 import { RedisTokenStore } from '@chat/tokens/redis'
 import { loadTopologyOptions } from '@chat/topology'
+import { RedisSendLimiter } from '@chat/limits/redis'
 import { loadEdgeConfig } from './config.js'
 import { buildEdgeApp, createEdgeHub } from './app.js'
 
@@ -28,9 +29,17 @@ const bus = await RabbitMessageBus.connect({
 })
 const presence = await RedisPresenceStore.connect({ url: redis, keyPrefix: config.redisPrefix, ttlMs: config.presenceTtlMs, log })
 const tokens = await RedisTokenStore.connect({ url: redis, keyPrefix: config.redisPrefix, log })
+const sendLimiter = await RedisSendLimiter.connect({
+  url: redis,
+  keyPrefix: config.redisPrefix,
+  ratePerSecond: config.limits.sendRate,
+  burst: config.limits.sendBurst,
+  log: log.child({ component: 'limits' }),
+})
 
-const hub = await createEdgeHub({ config, bus, store, presence, tokens, log, registry })
-const app = await buildEdgeApp({ config, bus, store, presence, tokens, log, registry }, hub)
+const deps = { config, bus, store, presence, tokens, sendLimiter, log, registry }
+const hub = await createEdgeHub(deps)
+const app = await buildEdgeApp(deps, hub)
 
 onShutdownSignal(log, async () => {
   const started = Date.now()
@@ -40,7 +49,7 @@ onShutdownSignal(log, async () => {
   log.info({ ms: Date.now() - started }, 'http server closed')
   await hub.close()
   log.info({ ms: Date.now() - started }, 'hub closed')
-  await closeAll(log, [bus, presence, tokens, store])
+  await closeAll(log, [bus, presence, tokens, sendLimiter, store])
 }, config.shutdownDeadlineMs)
 
 await app.listen({ host: config.host, port: config.port })

@@ -1,18 +1,23 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { createSigner } from 'fast-jwt'
-import type { MessageBus } from '@chat/bus'
-import { RabbitMessageBus } from '@chat/bus/rabbitmq'
-import { createChatStore, type ChatStore } from '@chat/store'
-import { openPostgresDatabase } from '@chat/store/postgres'
-import type { PresenceStore } from '@chat/presence'
-import { RedisPresenceStore } from '@chat/presence/redis'
-import type { TokenStore } from '@chat/tokens'
-import { RedisTokenStore } from '@chat/tokens/redis'
+import { Redis } from 'ioredis'
+import { InProcessMessageBus, type MessageBus } from '@chat/bus'
+import { createChatStore, type ChatDatabase, type ChatStore } from '@chat/store'
+import { MemoryPresenceStore, type PresenceStore } from '@chat/presence'
+import { MemoryTokenStore, type TokenStore } from '@chat/tokens'
+import type { SendLimiter } from '@chat/limits'
 import { createMetricsRegistry, silentLogger } from '@chat/observability'
 import { startDispatcher, type Dispatcher } from '@chat/dispatcher'
-import { freshDatabase, freshRedisPrefix, freshVhost, serverUrl, uniqueName, type Disposable } from '@chat/testing'
+import { freshDatabase, freshVhost, serverUrl, uniqueName, type Disposable } from '@chat/testing'
 import { buildEdgeApp, createEdgeHub, loadEdgeConfig, type EdgeConfig, type EdgeHub } from '../src/index.js'
+
+/**
+ * Which adapters the stack runs on: `servers` (PostgreSQL, RabbitMQ, Redis; the default) or `embedded` (PGlite,
+ * the in-process bus, memory presence, tokens and limits), so the integration suite also runs where no server is.
+ * `npm test` runs the suite once on each.
+ */
+export const STACK_KIND: 'servers' | 'embedded' = process.env.EDGE_STACK === 'embedded' ? 'embedded' : 'servers'
 
 export interface StackUser {
   readonly userId: string
@@ -77,15 +82,13 @@ export class EdgeStack {
     this.#disposables = parts.disposables
   }
 
-  /** Undefined when a server does not answer (the test file then skips; under CI=true serverUrl throws). */
+  /**
+   * Undefined when a server does not answer (the test file then skips; under CI=true serverUrl throws). On the
+   * embedded adapters (STACK_KIND) it always starts.
+   */
   static async start (env: Record<string, string> = {}): Promise<EdgeStack | undefined> {
-    const [pg, amqp, redisUrl] = [await serverUrl('DATABASE_URL'), await serverUrl('RABBITMQ_URL'), await serverUrl('REDIS_URL')]
-    if (pg === undefined || amqp === undefined || redisUrl === undefined) return undefined
-    const db = await freshDatabase(pg, 'edge')
-    const vhost = await freshVhost(amqp, 'edge')
     const secret = randomBytes(32).toString('base64url')
-    const redisKeys = freshRedisPrefix(redisUrl, 'edge')
-    const redisPrefix = redisKeys.prefix
+    const redisPrefix = `${uniqueName('edge')}:`
     const config = loadEdgeConfig({
       JWT_SECRET: secret,
       REDIS_PREFIX: redisPrefix,
@@ -94,18 +97,15 @@ export class EdgeStack {
       LOG_LEVEL: 'silent',
       ...env,
     }, { requireServers: false })
-    const database = await openPostgresDatabase({ url: db.url, maxConnections: 5 })
-    await database.migrate()
-    const store = createChatStore(database)
-    const bus = await RabbitMessageBus.connect({ url: vhost.url, log: silentLogger, topology: { shards: 4, retryDelaysMs: [200, 400] }, connectionName: 'edge-test' })
-    const presence = await RedisPresenceStore.connect({ url: redisUrl, keyPrefix: redisPrefix, ttlMs: config.presenceTtlMs })
-    const tokens = await RedisTokenStore.connect({ url: redisUrl, keyPrefix: redisPrefix })
+    const adapters = STACK_KIND === 'embedded' ? await embeddedAdapters(config) : await serverAdapters(config)
+    if (adapters === undefined) return undefined
+    const { store, bus, presence, tokens, sendLimiter, disposables } = adapters
     const registry = createMetricsRegistry({ defaultMetrics: false })
-    const deps = { config, bus, store, presence, tokens, log: silentLogger, registry }
+    const deps = { config, bus, store, presence, tokens, log: silentLogger, registry, ...(sendLimiter === undefined ? {} : { sendLimiter }) }
     const hub = await createEdgeHub(deps)
     const app = await buildEdgeApp(deps, hub)
     const dispatcher = await startDispatcher({ bus, store, log: silentLogger, registry, options: { prefetch: 256, batchMax: 500, maxAttempts: 3, backoffMaxMs: 1000 } })
-    const stack = new EdgeStack({ config, store, bus, presence, tokens, hub, app, dispatcher, secret, redisPrefix, disposables: [db, vhost, redisKeys] })
+    const stack = new EdgeStack({ config, store, bus, presence, tokens, hub, app, dispatcher, secret, redisPrefix, disposables })
     const address = await app.listen({ host: '127.0.0.1', port: 0 })
     stack.#url = address.replace('http', 'ws') + '/ws'
     return stack
@@ -173,6 +173,87 @@ export class EdgeStack {
     await this.tokens.close()
     await this.store.close()
     for (const d of this.#disposables) await d.drop().catch(() => {})
+  }
+}
+
+interface StackAdapters {
+  readonly store: ChatStore
+  readonly bus: MessageBus
+  readonly presence: PresenceStore
+  readonly tokens: TokenStore
+  /** Undefined: the edge's default (memory). */
+  readonly sendLimiter?: SendLimiter
+  /** Dropped after everything else is closed: the database, the vhost, the Redis keys. */
+  readonly disposables: Disposable[]
+}
+
+async function serverAdapters (config: EdgeConfig): Promise<StackAdapters | undefined> {
+  const [pg, amqp, redisUrl] = [await serverUrl('DATABASE_URL'), await serverUrl('RABBITMQ_URL'), await serverUrl('REDIS_URL')]
+  if (pg === undefined || amqp === undefined || redisUrl === undefined) return undefined
+  const [{ RabbitMessageBus }, { openPostgresDatabase }, { RedisPresenceStore }, { RedisTokenStore }, { RedisSendLimiter }] = await Promise.all([
+    import('@chat/bus/rabbitmq'), import('@chat/store/postgres'), import('@chat/presence/redis'), import('@chat/tokens/redis'), import('@chat/limits/redis'),
+  ])
+  const db = await freshDatabase(pg, 'edge')
+  const vhost = await freshVhost(amqp, 'edge')
+  const database = await openPostgresDatabase({ url: db.url, maxConnections: 5 })
+  await database.migrate()
+  const keyPrefix = config.redisPrefix
+  const { sendRate, sendBurst } = config.limits
+  const sendLimiter = await RedisSendLimiter.connect({ url: redisUrl, keyPrefix, ratePerSecond: sendRate, burst: sendBurst })
+  return {
+    store: createChatStore(database),
+    bus: await RabbitMessageBus.connect({ url: vhost.url, log: silentLogger, topology: { shards: 4, retryDelaysMs: [200, 400] }, connectionName: 'edge-test' }),
+    presence: await RedisPresenceStore.connect({ url: redisUrl, keyPrefix, ttlMs: config.presenceTtlMs }),
+    tokens: await RedisTokenStore.connect({ url: redisUrl, keyPrefix }),
+    sendLimiter,
+    disposables: [{ url: redisUrl, drop: async () => { await sendLimiter.close() } }, db, vhost, redisKeys(redisUrl, keyPrefix)],
+  }
+}
+
+let embeddedDatabase: Promise<ChatDatabase> | undefined
+
+/**
+ * One PGlite for every stack of the process (creating one costs seconds of WebAssembly compilation): the stacks
+ * keep apart by their own users and rooms. It lives as long as the process; a stack's store closing leaves it open.
+ */
+async function sharedPglite (): Promise<ChatDatabase> {
+  embeddedDatabase ??= (async () => {
+    const { openPgliteDatabase } = await import('@chat/store/pglite')
+    const database = await openPgliteDatabase()
+    await database.migrate()
+    return database
+  })()
+  const database = await embeddedDatabase
+  return { db: database.db, client: database.client, dialect: database.dialect, migrate: async () => {}, ping: async () => await database.ping(), close: async () => {} }
+}
+
+async function embeddedAdapters (config: EdgeConfig): Promise<StackAdapters> {
+  return {
+    store: createChatStore(await sharedPglite()),
+    bus: new InProcessMessageBus({ topology: { shards: 4, retryDelaysMs: [200, 400] } }),
+    presence: new MemoryPresenceStore({ ttlMs: config.presenceTtlMs }),
+    tokens: new MemoryTokenStore(),
+    disposables: [],
+  }
+}
+
+/** Removes every Redis key under the stack's prefix (presence, token versions, SEND limits). */
+function redisKeys (url: string, prefix: string): Disposable {
+  return {
+    url,
+    async drop () {
+      const admin = new Redis(url)
+      try {
+        let cursor = '0'
+        do {
+          const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+          if (keys.length > 0) await admin.unlink(...keys)
+          cursor = next
+        } while (cursor !== '0')
+      } finally {
+        admin.disconnect()
+      }
+    },
   }
 }
 

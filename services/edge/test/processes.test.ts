@@ -1,12 +1,16 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ChatApi, RawStompClient, SplitDeployment, freshDatabase, freshVhost, serverUrl, waitFor, type Disposable } from '@chat/testing'
+import { STACK_KIND } from './harness.js'
 
 // The edge as its own process (issue #3): presence of a SIGKILLed edge expires on its own; a slow
 // consumer is closed while a fast one in the same room keeps receiving; SIGTERM drains every session
 // with a reconnect-after-ms and loses no confirmed SEND.
 
-const [pg, amqp, redis] = [await serverUrl('DATABASE_URL'), await serverUrl('RABBITMQ_URL'), await serverUrl('REDIS_URL')]
+// Separate processes need the real servers: on the embedded adapters (STACK_KIND) this file does not apply.
+const [pg, amqp, redis] = STACK_KIND === 'embedded'
+  ? []
+  : [await serverUrl('DATABASE_URL'), await serverUrl('RABBITMQ_URL'), await serverUrl('REDIS_URL')]
 const skip = pg === undefined || amqp === undefined || redis === undefined
 let deployment: SplitDeployment
 let api: ChatApi

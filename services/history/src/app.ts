@@ -10,6 +10,7 @@ import { ChatErrorCode } from '@chat/schemas'
 import { DeviceVersions, checkAccessClaims, type AccessClaims } from '@chat/tokens'
 import { loggerOptions, opsPlugin } from '@chat/observability'
 import { StoreUnavailableError } from '@chat/store'
+import { webPlugin } from '@chat/web'
 import type { HistoryDeps } from './context.js'
 import { TokenExpiredError, TokenRevokedError, UnauthorizedError } from './errors.js'
 import { CachedDeviceVersions } from './auth/cached-device-versions.js'
@@ -161,7 +162,11 @@ export const historyRoutes: FastifyPluginAsync<HistoryDeps> = async function his
   }, { prefix: '/api' })
 }
 
-/** The history service as its own HTTP server: `/api`, `/docs`, `/metrics`, `/healthz`, `/readyz`. Not listening yet. */
+/**
+ * The history service as its own HTTP server: `/api`, `/docs`, `/metrics`, `/healthz`, `/readyz`, and the web chat
+ * page at `/` (so a split deployment behind a load balancer, which sends `/ws` to the edges and the rest here, serves
+ * the page too). Not listening yet.
+ */
 export async function buildHistoryApp (deps: HistoryDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(deps.config.logLevel, 'history'),
@@ -178,5 +183,6 @@ export async function buildHistoryApp (deps: HistoryDeps): Promise<FastifyInstan
     readiness: { database: async () => await deps.store.ping(), bus: () => deps.bus.isConnected() },
   })
   await app.register(historyRoutes, deps)
+  await app.register(webPlugin)
   return app
 }

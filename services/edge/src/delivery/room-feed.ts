@@ -9,7 +9,8 @@ export interface FeedSink {
 }
 
 export interface RoomFeedDeps {
-  readonly store: MessageStore
+  /** Where the room's stored messages are read: its last seq, and pages to fill gaps. */
+  readonly store: Pick<MessageStore, 'lastSeq' | 'page'>
   readonly log: Logger
   /** Called for each delivery dropped because its seq was already delivered (at-least-once upstream). */
   readonly onDuplicate?: () => void
@@ -163,7 +164,8 @@ export class RoomFeed {
       }
       this.#filling = false
       if (filled > 0) this.#deps.onGapFilled?.(filled)
-      if (this.#lastSeq < target && this.#knownSeq !== this.#lastSeq && !this.#closed) {
+      const isNextHeld = this.#pending.has(this.#lastSeq + 1) // the bus closed the gap meanwhile
+      if (this.#lastSeq < target && this.#knownSeq !== this.#lastSeq && !isNextHeld && !this.#closed) {
         // Still a hole (not visible yet): look again shortly rather than spin.
         this.#scheduleRetry()
         return

@@ -7,12 +7,12 @@ import { decodeSendBody, newId, type InboundMessage } from '@chat/schemas'
 import { BusRejectedError } from '@chat/bus'
 import { StoreUnavailableError } from '@chat/store'
 import type { AccessClaims } from '@chat/tokens'
-import type { EdgeHub } from '../hub.js'
-import { TokenBucket } from './token-bucket.js'
+import type { SessionContext, SessionInfo } from './session-context.js'
 import type { SessionTransport } from './transport.js'
 import { FrameRejection, SessionFailure } from './frame-errors.js'
+import { Transactions, type Transaction } from './transactions.js'
 import {
-  RoomSubscription, parseAckId, type AckMode, type Subscription, type SubscriptionOwner,
+  RoomSubscription, parseAckId, type AckMode, type EventSink, type Subscription, type SubscriptionOwner,
 } from './subscriptions.js'
 
 const SERVER_NAME = 'stomp-chat/0.1'
@@ -22,16 +22,6 @@ const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
 ])
 
 type State = 'awaiting-connect' | 'connected' | 'closing' | 'closed'
-
-interface HeldSend {
-  readonly message: InboundMessage
-  readonly receipt: string | undefined
-}
-
-interface Transaction {
-  readonly sends: HeldSend[]
-  readonly acks: Array<{ roomId: string, seq: number }>
-}
 
 function requireHeader (frame: Frame, name: string): string {
   const v = frame.headers[name]
@@ -54,40 +44,46 @@ function bearerToken (frame: Frame): string | undefined {
  * waits (a token check, a membership read) holds the ones behind it, but a SEND waits for its broker
  * confirm outside that order so a session can have many publishes in flight. It never throws:
  * failures become an ERROR frame and a close, or a message on /user/queue/errors.
+ *
+ * The session owns its state and its deadlines (login timeout, heart-beats, token expiry, a slow socket): the
+ * edge calls `tick` on a timer and the session decides. What it needs of the process comes through its
+ * SessionContext.
  */
-export class StompSession implements SubscriptionOwner {
+export class StompSession implements SubscriptionOwner, EventSink, SessionInfo {
   readonly id: string = randomUUID()
-  readonly #hub: EdgeHub
+  readonly #ctx: SessionContext
   readonly #transport: SessionTransport
   readonly #parser: StompParser
   readonly #subprotocolVersion: StompVersion | undefined
   #state: State = 'awaiting-connect'
-  version: StompVersion = '1.2'
+  #version: StompVersion = '1.2'
   #claims: AccessClaims | undefined
-  #bucket: TokenBucket | undefined
   readonly #subscriptions = new Map<string, Subscription>()
-  readonly #transactions = new Map<string, Transaction>()
+  readonly #transactions: Transactions
   readonly #queue: Frame[] = []
   #isPumping = false
   #inflight = 0
   #inflightWaiters: Array<() => void> = []
-  readonly openedAt: number
-  lastReceivedAt: number
-  lastSentAt: number
+  readonly #openedAt: number
+  #lastReceivedAt: number
+  #lastSentAt: number
   /** Heart-beats negotiated at CONNECT; 0 = off. */
-  sendEveryMs = 0
-  expectEveryMs = 0
+  #sendEveryMs = 0
+  #expectEveryMs = 0
   /** When the socket's queue first went over the slow-consumer threshold, else 0. */
-  slowSince = 0
+  #slowSince = 0
+  /** The login timeout's close is queued. */
+  #isTimingOut = false
 
-  constructor (hub: EdgeHub, transport: SessionTransport, options: { subprotocol?: string } = {}) {
-    this.#hub = hub
+  constructor (ctx: SessionContext, transport: SessionTransport, options: { subprotocol?: string } = {}) {
+    this.#ctx = ctx
     this.#transport = transport
     this.#subprotocolVersion = stompVersionOfSubprotocol(options.subprotocol)
-    this.#parser = new StompParser({ limits: { maxFrameBytes: hub.limits.maxLoginFrameBytes } })
-    this.openedAt = hub.now()
-    this.lastReceivedAt = this.openedAt
-    this.lastSentAt = this.openedAt
+    this.#parser = new StompParser({ limits: { maxFrameBytes: ctx.limits.maxLoginFrameBytes } })
+    this.#transactions = new Transactions(ctx.limits)
+    this.#openedAt = ctx.now()
+    this.#lastReceivedAt = this.#openedAt
+    this.#lastSentAt = this.#openedAt
   }
 
   get state (): State {
@@ -98,8 +94,9 @@ export class StompSession implements SubscriptionOwner {
     return this.#state === 'connected'
   }
 
-  get claims (): AccessClaims | undefined {
-    return this.#claims
+  /** The STOMP version negotiated at CONNECT (1.2 until then). */
+  get version (): StompVersion {
+    return this.#version
   }
 
   get userId (): string {
@@ -114,10 +111,6 @@ export class StompSession implements SubscriptionOwner {
     return this.#claims?.dev ?? ''
   }
 
-  get subscriptions (): ReadonlyMap<string, Subscription> {
-    return this.#subscriptions
-  }
-
   /** The rooms whose stream this session subscribes to. */
   roomIds (): string[] {
     const rooms = new Set<string>()
@@ -125,18 +118,14 @@ export class StompSession implements SubscriptionOwner {
     return [...rooms]
   }
 
-  bufferedAmount (): number {
-    return this.#transport.bufferedAmount()
-  }
-
   /** One WebSocket message from the client. */
   push (data: Buffer | string): void {
     if (this.#state === 'closing' || this.#state === 'closed') return
-    this.lastReceivedAt = this.#hub.now()
+    this.#lastReceivedAt = this.#ctx.now()
     const events = this.#parser.push(data)
     for (const event of events) {
       if (event.type === 'heartbeat') continue
-      this.#hub.metrics.framesIn.inc({ command: event.type === 'frame' ? event.frame.command : 'invalid' })
+      this.#ctx.metrics.framesIn.inc({ command: event.type === 'frame' ? event.frame.command : 'invalid' })
       if (event.type === 'error') {
         this.#queue.push({ command: 'ERROR', headers: { code: event.code, detail: event.detail }, body: new Uint8Array() })
       } else {
@@ -149,7 +138,7 @@ export class StompSession implements SubscriptionOwner {
   /** Writes a frame to the client (SubscriptionOwner). */
   write (frame: Buffer): void {
     if (this.#state === 'closed') return
-    this.lastSentAt = this.#hub.now()
+    this.#lastSentAt = this.#ctx.now()
     this.#transport.send(frame)
   }
 
@@ -167,8 +156,8 @@ export class StompSession implements SubscriptionOwner {
       this.#releaseSubscription(sub, true)
     }
     this.#subscriptions.clear()
-    if (wasConnected) this.#hub.sessionEnded(this, rooms, delivered)
-    else this.#hub.sessionAbandoned(this)
+    if (wasConnected) this.#ctx.sessionEnded(this, rooms, delivered)
+    else this.#ctx.sessionAbandoned(this)
     this.#resolveInflightWaiters()
   }
 
@@ -177,22 +166,67 @@ export class StompSession implements SubscriptionOwner {
     if (this.#state === 'closing' || this.#state === 'closed') return
     this.#state = 'closing'
     this.#queue.length = 0
-    this.#hub.metrics.errors.inc({ code })
+    this.#ctx.metrics.errors.inc({ code })
     this.#sendFrame('ERROR', { message: code, code, ...extraHeaders, 'content-type': 'text/plain' }, detail)
     this.#transport.close(closeCode, code)
   }
 
-  /** Closes at once, without waiting for queued bytes (a slow consumer holding memory). */
+  /** Closes at once, without waiting for queued bytes (a slow consumer holding memory, a drain overrunning). */
   terminate (code: StompErrorCode): void {
     if (this.#state === 'closed') return
-    this.#hub.metrics.errors.inc({ code })
+    this.#ctx.metrics.errors.inc({ code })
     this.#state = 'closing'
     this.#transport.terminate()
   }
 
-  /** Sends a heart-beat EOL. */
-  heartbeat (): void {
-    this.write(EOL)
+  /** The edge is shutting down: ERROR server-shutdown telling the client when to come back, then close. */
+  shutdown (reconnectAfterMs: number): void {
+    this.fail(StompErrorCode.SERVER_SHUTDOWN, 'the server is restarting; reconnect after reconnect-after-ms', CloseCode.SERVER_RESTART, { 'reconnect-after-ms': String(reconnectAfterMs) })
+  }
+
+  /** The tokens of the session's device up to (not including) `version` were revoked. */
+  revoke (version: number): void {
+    const claims = this.#claims
+    if (claims !== undefined && claims.ver < version) {
+      this.fail(StompErrorCode.TOKEN_REVOKED, 'the tokens of this device were revoked', CloseCode.UNAUTHORIZED)
+    }
+  }
+
+  /**
+   * The session's deadlines, checked on the edge's timer: the login timeout, a socket slow for too long (or
+   * holding too much at once), the token's expiry, the client's heart-beats; and our own heart-beat when due.
+   */
+  tick (now: number): void {
+    if (this.#state === 'awaiting-connect') {
+      if (!this.#isTimingOut && now - this.#openedAt >= this.#ctx.limits.loginTimeoutMs) this.#timeOutLogin()
+      return
+    }
+    if (this.#state !== 'connected') return
+    const l = this.#ctx.limits
+    const buffered = this.#transport.bufferedAmount()
+    if (buffered >= l.hardBufferBytes) {
+      this.#closeSlow(buffered)
+      return
+    }
+    if (buffered > l.slowConsumerBytes) {
+      if (this.#slowSince === 0) {
+        this.#slowSince = now
+      } else if (now - this.#slowSince >= l.slowConsumerMs) {
+        this.#closeSlow(buffered)
+        return
+      }
+    } else {
+      this.#slowSince = 0
+    }
+    if (now >= this.#expiresAt()) {
+      this.fail(StompErrorCode.TOKEN_EXPIRED, 'the access token expired; refresh it and connect again', CloseCode.UNAUTHORIZED)
+      return
+    }
+    if (this.#expectEveryMs > 0 && now - this.#lastReceivedAt > 2 * this.#expectEveryMs) {
+      this.fail(StompErrorCode.HEARTBEAT_TIMEOUT, `nothing received for ${now - this.#lastReceivedAt} ms`, CloseCode.HEARTBEAT_TIMEOUT)
+      return
+    }
+    if (this.#sendEveryMs > 0 && now - this.#lastSentAt >= this.#sendEveryMs - this.#ctx.tickMs) this.write(EOL)
   }
 
   /** Resolves once no SEND of this session waits for a broker confirm. */
@@ -203,18 +237,19 @@ export class StompSession implements SubscriptionOwner {
 
   /** The user was removed from a room: drop its subscriptions there and say so on the notifications queue. */
   removedFromRoom (roomId: string): void {
+    if (this.#state !== 'connected') return
     let removed = false
     for (const [id, sub] of this.#subscriptions) {
       if ((sub.kind === 'room' || sub.kind === 'presence' || sub.kind === 'typing') && sub.roomId === roomId) {
-        this.#releaseSubscription(sub)
         this.#subscriptions.delete(id)
+        this.#releaseSubscription(sub)
         removed = true
       }
     }
     if (removed) this.notify(JSON.stringify({ type: 'removed', roomId }))
   }
 
-  /** A message on /user/queue/notifications, if subscribed. */
+  /** A message on /user/queue/notifications, if subscribed (EventSink). */
   notify (body: string | Buffer): void {
     const sub = this.#userQueue('notifications')
     if (sub === undefined || this.#state !== 'connected') return
@@ -226,7 +261,7 @@ export class StompSession implements SubscriptionOwner {
     }, body)
   }
 
-  /** An event MESSAGE on a topic subscription (presence, typing), with the event's shared bytes. */
+  /** An event MESSAGE on a topic subscription (presence, typing), with the event's shared bytes (EventSink). */
   writeEvent (subscriptionId: string, destination: string, body: Buffer): void {
     if (this.#state !== 'connected') return
     this.#sendFrame('MESSAGE', {
@@ -235,6 +270,28 @@ export class StompSession implements SubscriptionOwner {
       'message-id': randomUUID(),
       'content-type': 'application/json',
     }, body)
+  }
+
+  // --- deadlines ------------------------------------------------------------------------------
+
+  #timeOutLogin (): void {
+    // Closing costs a little each (an ERROR frame, a close handshake): a flood of sockets that never log in
+    // reaches its timeout together and is closed as paced work, so the sessions that do work never stall behind it.
+    const timeoutMs = this.#ctx.limits.loginTimeoutMs
+    this.#isTimingOut = this.#ctx.closeLater(() => {
+      if (this.#state === 'awaiting-connect') this.fail(StompErrorCode.LOGIN_TIMEOUT, `no CONNECT within ${timeoutMs} ms`, CloseCode.LOGIN_TIMEOUT)
+    })
+  }
+
+  #closeSlow (buffered: number): void {
+    this.#ctx.metrics.slowConsumerCloses.inc()
+    this.#ctx.log.info({ sessionId: this.id, buffered }, 'closing a slow consumer')
+    this.terminate(StompErrorCode.SLOW_CONSUMER)
+  }
+
+  /** When the access token expires (epoch ms). */
+  #expiresAt (): number {
+    return this.#claims === undefined ? Number.POSITIVE_INFINITY : this.#claims.exp * 1000
   }
 
   // --- frame handling -------------------------------------------------------------------------
@@ -257,19 +314,20 @@ export class StompSession implements SubscriptionOwner {
   }
 
   #onHandlerError (frame: Frame, err: unknown): void {
+    const log = this.#ctx.log
     if (err instanceof SessionFailure) {
       const receipt = frame.headers.receipt
       this.fail(err.code, err.message, err.closeCode, receipt === undefined ? {} : { 'receipt-id': receipt })
     } else if (err instanceof FrameRejection) {
       this.#rejectFrame(frame.headers.receipt, err.code, err.message)
     } else if (err instanceof StoreUnavailableError && this.#state === 'connected') {
-      this.#hub.log.warn({ err, sessionId: this.id, command: frame.command }, 'database unavailable')
+      log.warn({ err, sessionId: this.id, command: frame.command }, 'database unavailable')
       this.#rejectFrame(frame.headers.receipt, StompErrorCode.UNAVAILABLE, 'the database is unavailable; send again with the same clientMsgId')
     } else if (this.#state === 'connected') {
-      this.#hub.log.error({ err, sessionId: this.id, command: frame.command }, 'frame handler failed')
+      log.error({ err, sessionId: this.id, command: frame.command }, 'frame handler failed')
       this.#rejectFrame(frame.headers.receipt, StompErrorCode.INTERNAL_ERROR, 'internal error')
     } else {
-      this.#hub.log.error({ err, sessionId: this.id, command: frame.command }, 'frame handler failed')
+      log.error({ err, sessionId: this.id, command: frame.command }, 'frame handler failed')
       this.fail(StompErrorCode.INTERNAL_ERROR, 'internal error', CloseCode.SERVER_RESTART)
     }
   }
@@ -315,7 +373,8 @@ export class StompSession implements SubscriptionOwner {
     if (version === undefined) {
       throw new SessionFailure(StompErrorCode.UNSUPPORTED_VERSION, 'supported versions are 1.0, 1.1 and 1.2')
     }
-    const hbMs = this.#hub.limits.heartbeatMs
+    const limits = this.#ctx.limits
+    const hbMs = limits.heartbeatMs
     const hb = negotiateHeartbeat(frame.headers['heart-beat'], { sendMs: hbMs, receiveMs: hbMs })
     if (!hb.ok) throw new SessionFailure(StompErrorCode.MALFORMED_FRAME, 'heart-beat must be two non-negative integers')
     const token = bearerToken(frame)
@@ -324,25 +383,27 @@ export class StompSession implements SubscriptionOwner {
     }
     let result
     try {
-      result = await this.#hub.verifier.verify(token)
+      result = await this.#ctx.verify(token)
     } catch (err) {
-      this.#hub.log.warn({ err, sessionId: this.id }, 'could not check the token')
+      this.#ctx.log.warn({ err, sessionId: this.id }, 'could not check the token')
       throw new SessionFailure(StompErrorCode.UNAVAILABLE, 'the token could not be checked; try again shortly', CloseCode.OVERLOADED)
     }
     if (this.#state !== 'awaiting-connect') return
     if (!result.ok) throw new SessionFailure(result.code, result.detail, CloseCode.UNAUTHORIZED)
-    if (this.#hub.isDraining()) {
+    if (this.#ctx.isDraining()) {
       throw new SessionFailure(StompErrorCode.SERVER_SHUTDOWN, 'this server is shutting down', CloseCode.SERVER_RESTART)
     }
     this.#claims = result.claims
-    this.version = version
-    this.sendEveryMs = hb.sendEveryMs
-    this.expectEveryMs = hb.expectEveryMs
+    this.#version = version
+    this.#sendEveryMs = hb.sendEveryMs
+    this.#expectEveryMs = hb.expectEveryMs
+    // The client learns the agreed interval from CONNECTED: its silence counts from then, not from its CONNECT
+    // (checking the token may have taken a while).
+    this.#lastReceivedAt = this.#ctx.now()
     this.#parser.setVersion(version)
-    this.#parser.setLimits({ maxFrameBytes: this.#hub.limits.maxFrameBytes })
-    this.#bucket = new TokenBucket(this.#hub.limits.sendRate, this.#hub.limits.sendBurst, this.#hub.now())
+    this.#parser.setLimits({ maxFrameBytes: limits.maxFrameBytes })
     this.#state = 'connected'
-    this.#hub.sessionConnected(this)
+    this.#ctx.sessionConnected(this)
     this.#sendFrame('CONNECTED', {
       version,
       'heart-beat': `${hbMs},${hbMs}`,
@@ -350,11 +411,6 @@ export class StompSession implements SubscriptionOwner {
       server: SERVER_NAME,
       'user-name': result.claims.name,
     })
-  }
-
-  /** When the access token expires (epoch ms). */
-  get expiresAt (): number {
-    return this.#claims === undefined ? Number.POSITIVE_INFINITY : this.#claims.exp * 1000
   }
 
   // SEND ------------------------------------------------------------------------------------
@@ -365,16 +421,13 @@ export class StompSession implements SubscriptionOwner {
     if (!parsed.ok) throw new FrameRejection(StompErrorCode.UNKNOWN_DESTINATION, `cannot send to ${destinationHeader}`)
     const txId = frame.headers.transaction
     const tx = txId === undefined ? undefined : this.#transactions.get(txId)
-    if (txId !== undefined && tx === undefined) {
-      throw new SessionFailure(StompErrorCode.UNKNOWN_TRANSACTION, `no open transaction '${txId}'`)
-    }
     const receipt = frame.headers.receipt
     const d = parsed.destination
     switch (d.kind) {
       case 'send': {
         const message = await this.#admitChatMessage(frame, d.roomId)
         if (tx !== undefined) {
-          this.#holdInTransaction(tx, () => tx.sends.push({ message, receipt }))
+          this.#transactions.holdSend(tx, { message, receipt })
           return
         }
         void this.#publish(message, receipt)
@@ -383,8 +436,8 @@ export class StompSession implements SubscriptionOwner {
       case 'send-typing': {
         this.#takeToken()
         await this.#requireMember(d.roomId)
-        const body = JSON.stringify({ type: 'typing', roomId: d.roomId, userId: this.userId, username: this.username, at: new Date(this.#hub.now()).toISOString() })
-        this.#hub.publishTyping(d.roomId, body)
+        const body = JSON.stringify({ type: 'typing', roomId: d.roomId, userId: this.userId, username: this.username, at: new Date(this.#ctx.now()).toISOString() })
+        this.#ctx.publishTyping(d.roomId, body)
         this.#receipt(receipt)
         return
       }
@@ -393,7 +446,7 @@ export class StompSession implements SubscriptionOwner {
         if (seq === undefined) throw new FrameRejection(StompErrorCode.INVALID_BODY, 'body must be {"seq": <non-negative integer>}')
         if (tx !== undefined) {
           await this.#requireMember(d.roomId)
-          this.#holdInTransaction(tx, () => tx.acks.push({ roomId: d.roomId, seq }))
+          this.#transactions.holdRead(tx, { roomId: d.roomId, seq })
           return
         }
         await this.#markRead(d.roomId, seq)
@@ -414,14 +467,14 @@ export class StompSession implements SubscriptionOwner {
   }
 
   #takeToken (): void {
-    if (this.#bucket !== undefined && !this.#bucket.take(this.#hub.now())) {
-      throw new FrameRejection(StompErrorCode.RATE_LIMITED, `more than ${this.#hub.limits.sendRate} SENDs per second`)
+    if (!this.#ctx.takeSendToken(this.userId)) {
+      throw new FrameRejection(StompErrorCode.RATE_LIMITED, `more than ${this.#ctx.limits.sendRate} SENDs per second`)
     }
   }
 
   async #requireMember (roomId: string): Promise<void> {
-    const cached = this.#hub.membership.peek(roomId, this.userId)
-    const isMember = cached ?? await this.#hub.membership.isMember(roomId, this.userId)
+    const answer = this.#ctx.isMember(roomId, this.userId)
+    const isMember = typeof answer === 'boolean' ? answer : await answer
     if (!isMember) throw new FrameRejection(StompErrorCode.FORBIDDEN, 'not a member of this room')
   }
 
@@ -439,7 +492,7 @@ export class StompSession implements SubscriptionOwner {
       type: 'TALK',
       content: decoded.value.content,
       clientMsgId: decoded.value.clientMsgId ?? newId(),
-      sentAt: new Date(this.#hub.now()).toISOString(),
+      sentAt: new Date(this.#ctx.now()).toISOString(),
     }
   }
 
@@ -447,15 +500,15 @@ export class StompSession implements SubscriptionOwner {
   #publish (message: InboundMessage, receipt: string | undefined): Promise<boolean> {
     this.#inflight++
     const startedAt = performance.now()
-    return this.#hub.bus.publishInbound(message).then(() => {
-      this.#hub.metrics.sendLatency.observe((performance.now() - startedAt) / 1000)
+    return this.#ctx.publish(message).then(() => {
+      this.#ctx.metrics.sendLatency.observe((performance.now() - startedAt) / 1000)
       if (receipt !== undefined) {
         this.#sendFrame('RECEIPT', { 'receipt-id': receipt, 'message-id': message.id, 'client-msg-id': message.clientMsgId })
       }
       return true
     }, (err: unknown) => {
       const code = err instanceof BusRejectedError ? StompErrorCode.BROKER_REJECTED : StompErrorCode.BROKER_UNAVAILABLE
-      this.#hub.log.warn({ err, sessionId: this.id, roomId: message.roomId }, 'publish failed')
+      this.#ctx.log.warn({ err, sessionId: this.id, roomId: message.roomId }, 'publish failed')
       this.#rejectFrame(receipt, code, code === StompErrorCode.BROKER_REJECTED ? 'the broker refused the message' : 'the broker is unavailable; send again with the same clientMsgId', message.clientMsgId)
       return false
     }).finally(() => {
@@ -466,12 +519,12 @@ export class StompSession implements SubscriptionOwner {
 
   async #markRead (roomId: string, seq: number): Promise<void> {
     await this.#requireMember(roomId)
-    await this.#hub.markRead(this.userId, roomId, seq)
+    await this.#ctx.markRead(this.userId, roomId, seq)
   }
 
   async #refreshToken (token: string): Promise<void> {
     if (token === '') throw new FrameRejection(StompErrorCode.INVALID_BODY, 'the body must be the new access token')
-    const result = await this.#hub.verifier.verify(token)
+    const result = await this.#ctx.verify(token)
     if (!result.ok) throw new FrameRejection(result.code, result.detail)
     const claims = this.#claims
     if (claims === undefined || result.claims.sub !== claims.sub || result.claims.dev !== claims.dev) {
@@ -485,9 +538,10 @@ export class StompSession implements SubscriptionOwner {
   async #subscribe (frame: Frame): Promise<void> {
     const id = requireHeader(frame, 'id')
     const destinationHeader = requireHeader(frame, 'destination')
+    const maxSubscriptions = this.#ctx.limits.maxSubscriptions
     if (this.#subscriptions.has(id)) throw new SessionFailure(StompErrorCode.DUPLICATE_SUBSCRIPTION, `subscription id '${id}' is in use`)
-    if (this.#subscriptions.size >= this.#hub.limits.maxSubscriptions) {
-      throw new SessionFailure(StompErrorCode.TOO_MANY_SUBSCRIPTIONS, `at most ${this.#hub.limits.maxSubscriptions} subscriptions a session`)
+    if (this.#subscriptions.size >= maxSubscriptions) {
+      throw new SessionFailure(StompErrorCode.TOO_MANY_SUBSCRIPTIONS, `at most ${maxSubscriptions} subscriptions a session`)
     }
     const ack = frame.headers.ack ?? 'auto'
     if (!ACK_MODES.has(ack)) throw new SessionFailure(StompErrorCode.MALFORMED_FRAME, 'ack must be auto, client or client-individual')
@@ -510,7 +564,7 @@ export class StompSession implements SubscriptionOwner {
         const sub = new RoomSubscription(this, id, d.roomId, ack as AckMode, 0, since !== undefined)
         this.#subscriptions.set(id, sub)
         try {
-          await this.#hub.subscribeRoom(this, sub, since)
+          await this.#ctx.subscribeRoom(sub, since)
         } catch (err) {
           if (this.#subscriptions.get(id) === sub) {
             this.#subscriptions.delete(id)
@@ -518,6 +572,7 @@ export class StompSession implements SubscriptionOwner {
           }
           throw err
         }
+        if (this.#subscriptions.get(id) === sub) this.#ctx.roomJoined(this, d.roomId)
         break
       }
       case 'room-presence':
@@ -527,7 +582,7 @@ export class StompSession implements SubscriptionOwner {
         const sub = { kind: d.kind === 'room-presence' ? 'presence' : 'typing', id, roomId: d.roomId } as const
         this.#subscriptions.set(id, sub)
         try {
-          await this.#hub.subscribeTopic(this, sub)
+          await this.#ctx.subscribeTopic(this, sub)
         } catch (err) {
           if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id)
           throw new FrameRejection(StompErrorCode.BROKER_UNAVAILABLE, 'could not subscribe: the broker is unavailable', { cause: err })
@@ -540,7 +595,7 @@ export class StompSession implements SubscriptionOwner {
         this.#subscriptions.set(id, sub)
         if (d.queue === 'notifications') {
           try {
-            await this.#hub.subscribeUser(this)
+            await this.#ctx.subscribeUser(this, this.userId)
           } catch (err) {
             if (this.#subscriptions.get(id) === sub) this.#subscriptions.delete(id)
             throw new FrameRejection(StompErrorCode.BROKER_UNAVAILABLE, 'could not subscribe: the broker is unavailable', { cause: err })
@@ -566,19 +621,20 @@ export class StompSession implements SubscriptionOwner {
     this.#receipt(frame.headers.receipt)
   }
 
-  /** `isEnding`: the whole session ends, so presence is cleared once for all rooms by the hub. */
+  /** `isEnding`: the whole session ends, and `sessionEnded` clears its presence for all rooms at once. */
   #releaseSubscription (sub: Subscription, isEnding = false): void {
     switch (sub.kind) {
       case 'room':
         sub.close()
-        this.#hub.unsubscribeRoom(this, sub, isEnding)
+        this.#ctx.unsubscribeRoom(sub)
+        if (!isEnding && !this.#hasRoomSubscription(sub.roomId)) this.#ctx.roomLeft(this, sub.roomId)
         break
       case 'presence':
       case 'typing':
-        this.#hub.unsubscribeTopic(this, sub)
+        this.#ctx.unsubscribeTopic(this, sub)
         break
       case 'notifications':
-        this.#hub.unsubscribeUser(this)
+        this.#ctx.unsubscribeUser(this, this.userId)
         break
       case 'errors':
         break
@@ -593,16 +649,15 @@ export class StompSession implements SubscriptionOwner {
   // ACK / NACK ---------------------------------------------------------------------------------
 
   #ack (frame: Frame): void {
-    const idHeader = this.version === '1.2' ? requireHeader(frame, 'id') : requireHeader(frame, 'message-id')
+    const idHeader = this.#version === '1.2' ? requireHeader(frame, 'id') : requireHeader(frame, 'message-id')
     const txId = frame.headers.transaction
     const tx = txId === undefined ? undefined : this.#transactions.get(txId)
-    if (txId !== undefined && tx === undefined) throw new SessionFailure(StompErrorCode.UNKNOWN_TRANSACTION, `no open transaction '${txId}'`)
     if (frame.command === 'ACK') {
       // ACK of a room MESSAGE moves the read marker (SPEC section 4); other ids (1.0/1.1 message ids) carry no seq.
       const target = parseAckId(idHeader)
       if (target !== undefined && this.#hasRoomSubscription(target.roomId)) {
-        if (tx !== undefined) this.#holdInTransaction(tx, () => tx.acks.push(target))
-        else this.#hub.markReadLater(this.userId, target.roomId, target.seq)
+        if (tx !== undefined) this.#transactions.holdRead(tx, target)
+        else this.#ctx.markReadLater(this.userId, target.roomId, target.seq)
       }
     }
     this.#receipt(frame.headers.receipt)
@@ -616,30 +671,15 @@ export class StompSession implements SubscriptionOwner {
   // Transactions --------------------------------------------------------------------------------
 
   #begin (frame: Frame): void {
-    const id = requireHeader(frame, 'transaction')
-    if (this.#transactions.has(id)) throw new SessionFailure(StompErrorCode.DUPLICATE_TRANSACTION, `transaction '${id}' is already open`)
-    if (this.#transactions.size >= this.#hub.limits.maxTransactions) {
-      throw new SessionFailure(StompErrorCode.DUPLICATE_TRANSACTION, `at most ${this.#hub.limits.maxTransactions} open transactions`)
-    }
-    this.#transactions.set(id, { sends: [], acks: [] })
+    this.#transactions.begin(requireHeader(frame, 'transaction'))
     this.#receipt(frame.headers.receipt)
   }
 
-  #holdInTransaction (tx: Transaction, hold: () => void): void {
-    if (tx.sends.length + tx.acks.length >= this.#hub.limits.maxTransactionFrames) {
-      throw new SessionFailure(StompErrorCode.FRAME_TOO_LARGE, `a transaction holds at most ${this.#hub.limits.maxTransactionFrames} frames`)
-    }
-    hold()
-  }
-
   async #commit (frame: Frame): Promise<void> {
-    const id = requireHeader(frame, 'transaction')
-    const tx = this.#transactions.get(id)
-    if (tx === undefined) throw new SessionFailure(StompErrorCode.UNKNOWN_TRANSACTION, `no open transaction '${id}'`)
-    this.#transactions.delete(id)
+    const tx: Transaction = this.#transactions.commit(requireHeader(frame, 'transaction'))
     // Published in order; each confirmed (and receipted) before the COMMIT's RECEIPT.
     const results = tx.sends.map((s) => this.#publish(s.message, s.receipt))
-    for (const a of tx.acks) this.#hub.markReadLater(this.userId, a.roomId, a.seq)
+    for (const r of tx.reads) this.#ctx.markReadLater(this.userId, r.roomId, r.seq)
     const receipt = frame.headers.receipt
     void Promise.all(results).then((oks) => {
       if (oks.every(Boolean)) this.#receipt(receipt)
@@ -648,8 +688,7 @@ export class StompSession implements SubscriptionOwner {
   }
 
   #abort (frame: Frame): void {
-    const id = requireHeader(frame, 'transaction')
-    if (!this.#transactions.delete(id)) throw new SessionFailure(StompErrorCode.UNKNOWN_TRANSACTION, `no open transaction '${id}'`)
+    this.#transactions.abort(requireHeader(frame, 'transaction'))
     this.#receipt(frame.headers.receipt)
   }
 
@@ -667,8 +706,8 @@ export class StompSession implements SubscriptionOwner {
   // Output helpers -----------------------------------------------------------------------------
 
   #sendFrame (command: 'CONNECTED' | 'MESSAGE' | 'RECEIPT' | 'ERROR', headers: Record<string, string>, body?: string | Buffer): void {
-    this.#hub.metrics.framesOut.inc({ command })
-    this.write(serializeFrame({ command, headers, ...(body === undefined ? {} : { body }) }, this.version))
+    this.#ctx.metrics.framesOut.inc({ command })
+    this.write(serializeFrame({ command, headers, ...(body === undefined ? {} : { body }) }, this.#version))
   }
 
   #receipt (receipt: string | undefined): void {
@@ -678,7 +717,7 @@ export class StompSession implements SubscriptionOwner {
   /** A failed frame, the connection open: a MESSAGE on /user/queue/errors (SPEC section 4). */
   #rejectFrame (receipt: string | undefined, code: StompErrorCode, message: string, clientMsgId?: string): void {
     if (this.#state !== 'connected') return
-    this.#hub.metrics.errors.inc({ code })
+    this.#ctx.metrics.errors.inc({ code })
     const sub = this.#userQueue('errors')
     const headers: Record<string, string> = {
       destination: '/user/queue/errors',

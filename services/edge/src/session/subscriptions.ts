@@ -11,6 +11,14 @@ export interface SubscriptionOwner {
   write (frame: Buffer): void
 }
 
+/** A session as a receiver of ephemeral events: presence and typing topics, the user's notifications. */
+export interface EventSink {
+  /** An event MESSAGE on a topic subscription, with the event's shared bytes. */
+  writeEvent (subscriptionId: string, destination: string, body: Buffer): void
+  /** A message on /user/queue/notifications, if the session subscribes to it. */
+  notify (body: string | Buffer): void
+}
+
 /** Live deliveries held while a `since-seq` backfill runs; past it the backfill is redone from the database. */
 const MAX_HELD = 10_000
 
@@ -25,8 +33,8 @@ export class RoomSubscription implements FeedSink {
   readonly roomId: string
   readonly ackMode: AckMode
   readonly #owner: SubscriptionOwner
-  /** Highest seq written to the client. */
-  lastSent: number
+  /** Highest seq written to the client (or where the stream starts). */
+  #lastSent: number
   #held: FeedMessage[] | undefined
   #heldOverflow = false
   #closed = false
@@ -36,12 +44,22 @@ export class RoomSubscription implements FeedSink {
     this.id = id
     this.roomId = roomId
     this.ackMode = ackMode
-    this.lastSent = lastSent
+    this.#lastSent = lastSent
     this.#held = isBackfilling ? [] : undefined
   }
 
   get isBackfilling (): boolean {
     return this.#held !== undefined
+  }
+
+  /** Highest seq written to the client, or where the stream starts before anything was. */
+  get lastSent (): number {
+    return this.#lastSent
+  }
+
+  /** Sets where the stream starts: nothing at or below `seq` is written (the feed's position, or `since-seq`). */
+  startAfter (seq: number): void {
+    this.#lastSent = seq
   }
 
   deliver (message: FeedMessage): void {
@@ -56,7 +74,7 @@ export class RoomSubscription implements FeedSink {
 
   /** Writes one backfilled message (from the database), marked `x-recovered:false` when the backfill was cut. */
   writeBackfilled (message: FeedMessage, isComplete: boolean): void {
-    if (this.#closed || message.seq <= this.lastSent) return
+    if (this.#closed || message.seq <= this.#lastSent) return
     if (isComplete) {
       this.#write(message)
       return
@@ -70,7 +88,7 @@ export class RoomSubscription implements FeedSink {
       ['x-recovered', 'false'],
     ]
     if (this.ackMode !== 'auto') headers.push(['ack', ackId(this.roomId, message.seq)])
-    this.lastSent = message.seq
+    this.#lastSent = message.seq
     this.#owner.write(serializeFrame({ command: 'MESSAGE', headers, body: message.body }, this.#owner.version))
   }
 
@@ -94,8 +112,8 @@ export class RoomSubscription implements FeedSink {
   }
 
   #write (message: FeedMessage): void {
-    if (message.seq <= this.lastSent) return
-    this.lastSent = message.seq
+    if (message.seq <= this.#lastSent) return
+    this.#lastSent = message.seq
     const ack = this.ackMode === 'auto' ? undefined : ackId(this.roomId, message.seq)
     this.#owner.write(message.frame(this.#owner.version, this.id, ack))
   }
@@ -109,8 +127,9 @@ export function ackId (roomId: string, seq: number): string {
 export function parseAckId (value: string): { roomId: string, seq: number } | undefined {
   const i = value.lastIndexOf(':')
   if (i <= 0) return undefined
-  const seq = Number(value.slice(i + 1))
-  if (!Number.isSafeInteger(seq) || seq < 0) return undefined
+  const digits = value.slice(i + 1)
+  const seq = Number(digits)
+  if (!/^\d{1,16}$/.test(digits) || !Number.isSafeInteger(seq)) return undefined
   return { roomId: value.slice(0, i), seq }
 }
 

@@ -1,0 +1,5 @@
+export { TokenBucket } from './token-bucket.js'
+export type { SendLimiter, SendLimitOptions } from './send-limiter.js'
+export { MemorySendLimiter } from './send-limiter.memory.js'
+export type { MemorySendLimiterOptions } from './send-limiter.memory.js'
+export type { Logger } from './logger.js'
