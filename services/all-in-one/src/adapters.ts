@@ -3,14 +3,14 @@ import { InProcessMessageBus } from '@chat/bus'
 import { createChatStore, type ChatDatabase, type ChatStore } from '@chat/store'
 import { MemoryPresenceStore, type PresenceStore } from '@chat/presence'
 import { MemoryTokenStore, type TokenStore } from '@chat/tokens'
+import type { Connections } from '@chat/config'
 import type { Logger } from '@chat/observability'
 import type { TopologyOptions } from '@chat/topology'
 import type { Redis } from 'ioredis'
 
 export interface AdapterOptions {
-  readonly databaseUrl?: string
-  readonly rabbitmqUrl?: string
-  readonly redisUrl?: string
+  /** The servers whose variables are set (`loadConnections`); an embedded stand-in for each one that is not. */
+  readonly connections: Connections
   /** Where the embedded database keeps its files; undefined: in memory. */
   readonly dataDir?: string
   readonly redisPrefix: string
@@ -38,10 +38,16 @@ export interface Adapters {
  * otherwise. Real adapters are imported lazily, so a bare `npm start` loads no driver it does not use.
  */
 export async function createAdapters (o: AdapterOptions): Promise<Adapters> {
+  const { database: pg, rabbitmqUrls, redis } = o.connections
   let database: ChatDatabase
-  if (o.databaseUrl !== undefined) {
+  if (pg !== undefined) {
     const { openPostgresDatabase } = await import('@chat/store/postgres')
-    database = await openPostgresDatabase({ url: o.databaseUrl, applicationName: 'all-in-one' })
+    database = await openPostgresDatabase({
+      url: pg.url,
+      maxConnections: pg.poolMax,
+      applicationName: 'all-in-one',
+      ...(pg.readUrl === undefined ? {} : { readUrl: pg.readUrl }),
+    })
   } else {
     const { openPgliteDatabase } = await import('@chat/store/pglite')
     database = await openPgliteDatabase(o.dataDir === undefined ? {} : { dataDir: o.dataDir })
@@ -50,10 +56,10 @@ export async function createAdapters (o: AdapterOptions): Promise<Adapters> {
   const store = createChatStore(database)
 
   let bus: MessageBus
-  if (o.rabbitmqUrl !== undefined) {
+  if (rabbitmqUrls !== undefined) {
     const { RabbitMessageBus } = await import('@chat/bus/rabbitmq')
     bus = await RabbitMessageBus.connect({
-      url: o.rabbitmqUrl,
+      url: rabbitmqUrls,
       log: o.log.child({ component: 'bus' }),
       topology: o.topology,
       publishBufferSize: o.publishBufferSize,
@@ -67,13 +73,13 @@ export async function createAdapters (o: AdapterOptions): Promise<Adapters> {
   let presence: PresenceStore
   let tokens: TokenStore
   let rateLimitRedis: Redis | undefined
-  if (o.redisUrl !== undefined) {
-    const [{ RedisPresenceStore }, { RedisTokenStore }, { Redis }] = await Promise.all([
-      import('@chat/presence/redis'), import('@chat/tokens/redis'), import('ioredis'),
+  if (redis !== undefined) {
+    const [{ RedisPresenceStore }, { RedisTokenStore }, { connectRedis }] = await Promise.all([
+      import('@chat/presence/redis'), import('@chat/tokens/redis'), import('@chat/redis/connect'),
     ])
-    presence = await RedisPresenceStore.connect({ url: o.redisUrl, keyPrefix: o.redisPrefix, ttlMs: o.presenceTtlMs })
-    tokens = await RedisTokenStore.connect({ url: o.redisUrl, keyPrefix: o.redisPrefix })
-    rateLimitRedis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    presence = await RedisPresenceStore.connect({ url: redis, keyPrefix: o.redisPrefix, ttlMs: o.presenceTtlMs, log: o.log })
+    tokens = await RedisTokenStore.connect({ url: redis, keyPrefix: o.redisPrefix, log: o.log })
+    rateLimitRedis = await connectRedis(redis, { what: 'login rate limit', log: o.log, options: { maxRetriesPerRequest: 1, enableOfflineQueue: false } })
   } else {
     presence = new MemoryPresenceStore({ ttlMs: o.presenceTtlMs })
     tokens = new MemoryTokenStore()
@@ -86,9 +92,9 @@ export async function createAdapters (o: AdapterOptions): Promise<Adapters> {
     tokens,
     ...(rateLimitRedis === undefined ? {} : { rateLimitRedis }),
     kinds: {
-      database: o.databaseUrl === undefined ? (o.dataDir === undefined ? 'pglite (memory)' : `pglite (${o.dataDir})`) : 'postgresql',
-      bus: o.rabbitmqUrl === undefined ? 'in-process' : 'rabbitmq',
-      redis: o.redisUrl === undefined ? 'in-memory' : 'redis',
+      database: pg === undefined ? (o.dataDir === undefined ? 'pglite (memory)' : `pglite (${o.dataDir})`) : pg.readUrl === undefined ? 'postgresql' : 'postgresql + replica',
+      bus: rabbitmqUrls === undefined ? 'in-process' : `rabbitmq (${rabbitmqUrls.length} node${rabbitmqUrls.length === 1 ? '' : 's'})`,
+      redis: redis === undefined ? 'in-memory' : redis.kind === 'sentinel' ? 'redis (sentinel)' : 'redis',
     },
   }
 }

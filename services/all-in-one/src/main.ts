@@ -3,6 +3,7 @@ import { createLogger, createMetricsRegistry, onShutdownSignal } from '@chat/obs
 import { loadEdgeConfig } from '@chat/edge'
 import { loadHistoryConfig } from '@chat/history'
 import { loadDispatcherConfig } from '@chat/dispatcher'
+import { loadTopologyOptions } from '@chat/topology'
 import { createAdapters } from './adapters.js'
 import { buildAllInOne } from './all-in-one.js'
 
@@ -12,18 +13,18 @@ const env = process.env
 const edge = loadEdgeConfig(env, { requireServers: false })
 const history = loadHistoryConfig({ ...env, PORT: undefined }, { requireServers: false })
 const dispatcher = loadDispatcherConfig({ ...env, PORT: undefined }, { requireServers: false })
+const topology = loadTopologyOptions(env)
 const log = createLogger(edge.logLevel, 'all-in-one')
 if (edge.jwt.isEphemeral) log.warn('JWT_SECRET is not set: tokens are signed with a random secret for this start (sessions end at restart)')
 const registry = createMetricsRegistry()
 
 const adapters = await createAdapters({
-  ...(edge.databaseUrl === undefined ? {} : { databaseUrl: edge.databaseUrl }),
-  ...(edge.rabbitmqUrl === undefined ? {} : { rabbitmqUrl: edge.rabbitmqUrl }),
-  ...(edge.redisUrl === undefined ? {} : { redisUrl: edge.redisUrl }),
+  // History's view: it is the one that reads DATABASE_READ_URL (the edge's and the dispatcher's are the same otherwise).
+  connections: history.connections,
   ...(env.CHAT_EPHEMERAL === '1' ? {} : { dataDir: resolve(env.CHAT_DATA_DIR ?? '.data', 'pglite') }),
   redisPrefix: edge.redisPrefix,
   presenceTtlMs: edge.presenceTtlMs,
-  topology: { shards: edge.shards, retryDelaysMs: dispatcher.retryDelaysMs },
+  topology,
   publishBufferSize: edge.publishBuffer,
   publishTimeoutMs: edge.publishTimeoutMs,
   migrate: history.migrate,

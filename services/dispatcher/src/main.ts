@@ -2,19 +2,23 @@ import { createLogger, createMetricsRegistry, closeAll, onShutdownSignal } from 
 import { RabbitMessageBus } from '@chat/bus/rabbitmq'
 import { createChatStore } from '@chat/store'
 import { openPostgresDatabase } from '@chat/store/postgres'
+import { loadTopologyOptions } from '@chat/topology'
 import { loadDispatcherConfig } from './config.js'
 import { buildDispatcherApp, startDispatcher } from './app.js'
 
 const config = loadDispatcherConfig(process.env, { requireServers: true })
+const topology = loadTopologyOptions(process.env)
+const { database: pg, rabbitmqUrls } = config.connections
+if (pg === undefined || rabbitmqUrls === undefined) throw new Error('unreachable: loadDispatcherConfig requires every server')
 const log = createLogger(config.logLevel, 'dispatcher')
 const registry = createMetricsRegistry()
 
-const database = await openPostgresDatabase({ url: config.databaseUrl ?? '', applicationName: `dispatcher-${config.instanceId}` })
+const database = await openPostgresDatabase({ url: pg.url, maxConnections: pg.poolMax, applicationName: `dispatcher-${config.instanceId}` })
 const store = createChatStore(database)
 const bus = await RabbitMessageBus.connect({
-  url: config.rabbitmqUrl ?? '',
+  url: rabbitmqUrls,
   log: log.child({ component: 'bus' }),
-  topology: { shards: config.shards, retryDelaysMs: config.retryDelaysMs },
+  topology,
   connectionName: `dispatcher-${config.instanceId}`,
 })
 const deps = { bus, store, log, registry, options: config.dispatch }

@@ -24,6 +24,11 @@ export class AccessVerifier {
     this.#versions = new DeviceVersions({ tokens: deps.tokens, loadVersion: async (id) => (await deps.users.getDevice(id))?.tokenVersion, log: deps.log })
   }
 
+  /** The device's version as the database has it (written back to the token store); see `DeviceVersions.fromDatabase`. */
+  async versionInDatabase (deviceId: string): Promise<number | undefined> {
+    return await this.#versions.fromDatabase(deviceId)
+  }
+
   async verify (token: string): Promise<VerifyResult> {
     let payload: unknown
     try {

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import Type from 'typebox'
-import { ConfigError, loadJwtSettings, parseEnv, parseList, type Env, type JwtSettings } from '@chat/config'
+import { ConfigError, loadConnections, loadJwtSettings, parseEnv, parseList, type Connections, type Env, type JwtSettings } from '@chat/config'
 
 const EdgeEnv = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
@@ -11,7 +11,6 @@ const EdgeEnv = Type.Object({
   ALLOWED_ORIGINS: Type.Optional(Type.String()),
   SEND_RATE: Type.Number({ exclusiveMinimum: 0, default: 20 }),
   SEND_BURST: Type.Integer({ minimum: 1, default: 40 }),
-  RABBITMQ_SHARDS: Type.Integer({ minimum: 1, maximum: 1024, default: 16 }),
   EDGE_MAX_CONNECTIONS: Type.Integer({ minimum: 1, default: 20_000 }),
   EDGE_LOGIN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   EDGE_HEARTBEAT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
@@ -37,15 +36,13 @@ export interface EdgeConfig {
   /** Browser origins allowed to open `/ws` besides the same origin. Empty: same origin only. */
   readonly allowedOrigins: readonly string[]
   readonly jwt: JwtSettings
-  readonly shards: number
   readonly limits: EdgeLimits
   readonly presenceTtlMs: number
   readonly publishBuffer: number
   readonly publishTimeoutMs: number
   readonly shutdownDeadlineMs: number
-  readonly databaseUrl?: string
-  readonly rabbitmqUrl?: string
-  readonly redisUrl?: string
+  /** PostgreSQL, RabbitMQ and Redis; each required when the edge runs on its own. */
+  readonly connections: Connections
 }
 
 /** The limits of SPEC section 4, each configurable. */
@@ -82,16 +79,7 @@ export interface EdgeLimits {
 
 export function loadEdgeConfig (env: Env, options: { requireServers: boolean }): EdgeConfig {
   const e = parseEnv(EdgeEnv, env)
-  const need = (name: 'DATABASE_URL' | 'RABBITMQ_URL' | 'REDIS_URL'): string | undefined => {
-    const v = env[name]
-    if ((v === undefined || v === '') && options.requireServers) {
-      throw new ConfigError(`${name} is required: the edge runs on its own only against real servers (npm start runs everything embedded)`)
-    }
-    return v === '' ? undefined : v
-  }
-  const databaseUrl = need('DATABASE_URL')
-  const rabbitmqUrl = need('RABBITMQ_URL')
-  const redisUrl = need('REDIS_URL')
+  const connections = loadConnections(env, { required: options.requireServers ? ['DATABASE_URL', 'RABBITMQ_URL', 'REDIS_URL'] : [], who: 'the edge' })
   const origins = parseList(e.ALLOWED_ORIGINS)
   for (const o of origins) {
     let parsed: URL
@@ -110,7 +98,6 @@ export function loadEdgeConfig (env: Env, options: { requireServers: boolean }):
     redisPrefix: e.REDIS_PREFIX,
     allowedOrigins: origins.map((o) => new URL(o).origin),
     jwt: loadJwtSettings(env, { needPrivateKey: false }),
-    shards: e.RABBITMQ_SHARDS,
     limits: Object.freeze({
       maxConnections: e.EDGE_MAX_CONNECTIONS,
       loginTimeoutMs: e.EDGE_LOGIN_TIMEOUT_MS,
@@ -131,8 +118,6 @@ export function loadEdgeConfig (env: Env, options: { requireServers: boolean }):
     publishBuffer: e.PUBLISH_BUFFER,
     publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
     shutdownDeadlineMs: e.EDGE_SHUTDOWN_DEADLINE_MS,
-    ...(databaseUrl === undefined ? {} : { databaseUrl }),
-    ...(rabbitmqUrl === undefined ? {} : { rabbitmqUrl }),
-    ...(redisUrl === undefined ? {} : { redisUrl }),
+    connections,
   })
 }

@@ -66,6 +66,7 @@ export class EdgeHub implements SessionContext {
   #router: RoomRouter | undefined
   #edgeQueue: EdgeQueue | undefined
   #unsubscribeRevocations: (() => void) | undefined
+  #unsubscribeResubscribed: (() => void) | undefined
   #presenceTimer: NodeJS.Timeout | undefined
 
   constructor (deps: EdgeHubDeps) {
@@ -103,6 +104,7 @@ export class EdgeHub implements SessionContext {
     })
     await queue.bind({ kind: 'all-members' })
     this.#unsubscribeRevocations = this.#tokens.onRevoke((deviceId, version) => this.#sessions.revokeDevice(deviceId, version))
+    this.#unsubscribeResubscribed = this.#tokens.onResubscribed(() => { this.#recheckDevices() })
     this.#sessions.start()
     this.#reads.start()
     const presenceEveryMs = Math.max(100, Math.floor(this.config.presenceTtlMs / 3))
@@ -140,6 +142,7 @@ export class EdgeHub implements SessionContext {
     this.#sessions.close()
     if (this.#presenceTimer !== undefined) clearInterval(this.#presenceTimer)
     this.#unsubscribeRevocations?.()
+    this.#unsubscribeResubscribed?.()
     this.#router?.close()
     this.#reads.close()
     await this.#edgeQueue?.close()
@@ -238,6 +241,20 @@ export class EdgeHub implements SessionContext {
   // ---------------------------------------------------------------------------------------------
 
   /** A `members.{roomId}` event: drop the room's cached answers; a removal ends the user's streams of the room. */
+  /**
+   * The revocation broadcast was interrupted (a Redis failover): revocations published meanwhile were missed, but
+   * they are in the database. Re-check every device with a live session there and end what was revoked.
+   */
+  #recheckDevices (): void {
+    const devices = this.#sessions.deviceIds()
+    this.log.info({ devices: devices.length }, 'revocation broadcast resumed, re-checking devices in the database')
+    for (const deviceId of devices) {
+      this.#verifier.versionInDatabase(deviceId).then((version) => {
+        if (version !== undefined) this.#sessions.revokeDevice(deviceId, version)
+      }, (err: unknown) => this.log.warn({ err }, 'device re-check failed'))
+    }
+  }
+
   #onMembersEvent (roomId: string, body: Buffer): void {
     this.#membership.invalidateRoom(roomId)
     let event: { type?: unknown, userId?: unknown }

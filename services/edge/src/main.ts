@@ -4,29 +4,33 @@ import { createChatStore } from '@chat/store'
 import { openPostgresDatabase } from '@chat/store/postgres'
 import { RedisPresenceStore } from '@chat/presence/redis'
 import { RedisTokenStore } from '@chat/tokens/redis'
+import { loadTopologyOptions } from '@chat/topology'
 import { RedisSendLimiter } from '@chat/limits/redis'
 import { loadEdgeConfig } from './config.js'
 import { buildEdgeApp, createEdgeHub } from './app.js'
 
 const config = loadEdgeConfig(process.env, { requireServers: true })
+const topology = loadTopologyOptions(process.env)
+const { database: pg, rabbitmqUrls, redis } = config.connections
+if (pg === undefined || rabbitmqUrls === undefined || redis === undefined) throw new Error('unreachable: loadEdgeConfig requires every server')
 const log = createLogger(config.logLevel, 'edge')
 if (config.jwt.isEphemeral) log.warn('JWT_SECRET is not set: tokens are signed with a random secret that dies with this process')
 const registry = createMetricsRegistry()
 
-const database = await openPostgresDatabase({ url: config.databaseUrl ?? '', applicationName: `edge-${config.instanceId}` })
+const database = await openPostgresDatabase({ url: pg.url, maxConnections: pg.poolMax, applicationName: `edge-${config.instanceId}` })
 const store = createChatStore(database)
 const bus = await RabbitMessageBus.connect({
-  url: config.rabbitmqUrl ?? '',
+  url: rabbitmqUrls,
   log: log.child({ component: 'bus' }),
-  topology: { shards: config.shards, retryDelaysMs: [1_000, 5_000, 30_000] },
+  topology,
   publishBufferSize: config.publishBuffer,
   publishTimeoutMs: config.publishTimeoutMs,
   connectionName: `edge-${config.instanceId}`,
 })
-const presence = await RedisPresenceStore.connect({ url: config.redisUrl ?? '', keyPrefix: config.redisPrefix, ttlMs: config.presenceTtlMs })
-const tokens = await RedisTokenStore.connect({ url: config.redisUrl ?? '', keyPrefix: config.redisPrefix })
+const presence = await RedisPresenceStore.connect({ url: redis, keyPrefix: config.redisPrefix, ttlMs: config.presenceTtlMs, log })
+const tokens = await RedisTokenStore.connect({ url: redis, keyPrefix: config.redisPrefix, log })
 const sendLimiter = await RedisSendLimiter.connect({
-  url: config.redisUrl ?? '',
+  url: redis,
   keyPrefix: config.redisPrefix,
   ratePerSecond: config.limits.sendRate,
   burst: config.limits.sendBurst,

@@ -114,6 +114,11 @@ export class SessionRegistry {
     return true
   }
 
+  /** The devices with a session here (what to re-check after missed revocations). */
+  deviceIds (): string[] {
+    return [...this.#byDevice.keys()]
+  }
+
   /** Tokens of a device were revoked up to `version`: its sessions holding older tokens end. */
   revokeDevice (deviceId: string, version: number): void {
     const sessions = this.#byDevice.get(deviceId)

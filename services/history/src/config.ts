@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { ConfigError, loadJwtSettings, parseEnv, type Env, type JwtSettings } from '@chat/config'
+import { loadConnections, loadJwtSettings, parseEnv, type Connections, type Env, type JwtSettings } from '@chat/config'
 
 const HistoryEnv = Type.Object({
   HOST: Type.String({ default: '127.0.0.1' }),
@@ -8,7 +8,6 @@ const HistoryEnv = Type.Object({
   REDIS_PREFIX: Type.String({ default: 'chat:', maxLength: 64 }),
   LOGIN_RATE: Type.Integer({ minimum: 1, default: 10 }),
   CHAT_MIGRATE: Type.Union([Type.Literal('0'), Type.Literal('1')], { default: '1' }),
-  RABBITMQ_SHARDS: Type.Integer({ minimum: 1, maximum: 1024, default: 16 }),
   PRESENCE_TTL_MS: Type.Integer({ minimum: 200, default: 30_000 }),
   REFRESH_TTL_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
   PUBLISH_BUFFER: Type.Integer({ minimum: 1, default: 10_000 }),
@@ -25,7 +24,6 @@ export interface HistoryConfig {
   readonly loginRatePerMinute: number
   /** Apply pending migrations at start (under an advisory lock). @default true */
   readonly migrate: boolean
-  readonly shards: number
   readonly presenceTtlMs: number
   /** Refresh token lifetime. @default 30 days */
   readonly refreshTtlMs: number
@@ -38,23 +36,13 @@ export interface HistoryConfig {
    * instance, can go unnoticed by this one for reads. 0 asks every time. @default 1_000 (ms)
    */
   readonly accessCacheMs: number
-  readonly databaseUrl?: string
-  readonly rabbitmqUrl?: string
-  readonly redisUrl?: string
+  /** PostgreSQL (and its read replica), RabbitMQ and Redis; each required when history runs on its own. */
+  readonly connections: Connections
 }
 
 export function loadHistoryConfig (env: Env, options: { requireServers: boolean }): HistoryConfig {
   const e = parseEnv(HistoryEnv, env)
-  const need = (name: 'DATABASE_URL' | 'RABBITMQ_URL' | 'REDIS_URL'): string | undefined => {
-    const v = env[name]
-    if ((v === undefined || v === '') && options.requireServers) {
-      throw new ConfigError(`${name} is required: the history service runs on its own only against real servers (npm start runs everything embedded)`)
-    }
-    return v === '' ? undefined : v
-  }
-  const databaseUrl = need('DATABASE_URL')
-  const rabbitmqUrl = need('RABBITMQ_URL')
-  const redisUrl = need('REDIS_URL')
+  const connections = loadConnections(env, { required: options.requireServers ? ['DATABASE_URL', 'RABBITMQ_URL', 'REDIS_URL'] : [], who: 'the history service' })
   return Object.freeze({
     host: e.HOST,
     port: e.PORT,
@@ -62,15 +50,12 @@ export function loadHistoryConfig (env: Env, options: { requireServers: boolean 
     redisPrefix: e.REDIS_PREFIX,
     loginRatePerMinute: e.LOGIN_RATE,
     migrate: e.CHAT_MIGRATE === '1',
-    shards: e.RABBITMQ_SHARDS,
     presenceTtlMs: e.PRESENCE_TTL_MS,
     refreshTtlMs: e.REFRESH_TTL_DAYS * 24 * 3600 * 1000,
     jwt: loadJwtSettings(env, { needPrivateKey: true }),
     publishBuffer: e.PUBLISH_BUFFER,
     publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
     accessCacheMs: e.ACCESS_CACHE_MS,
-    ...(databaseUrl === undefined ? {} : { databaseUrl }),
-    ...(rabbitmqUrl === undefined ? {} : { rabbitmqUrl }),
-    ...(redisUrl === undefined ? {} : { redisUrl }),
+    connections,
   })
 }

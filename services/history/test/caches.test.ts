@@ -67,7 +67,7 @@ describe('CachedDeviceVersions', () => {
     const db = new Map<string, number>([[DEVICE, 1]])
     let loads = 0
     // A token store that knows nothing: every miss goes to the "database", so the loads count the misses.
-    const forgetful: TokenStore = { getVersion: async () => undefined, setVersion: async () => {}, revoke: async () => {}, onRevoke: () => () => {}, close: async () => {} }
+    const forgetful: TokenStore = { getVersion: async () => undefined, setVersion: async () => {}, revoke: async () => {}, onRevoke: () => () => {}, onResubscribed: () => () => {}, close: async () => {} }
     const versions = new DeviceVersions({
       tokens: forgetful,
       loadVersion: async (id) => { loads++; return db.get(id) },

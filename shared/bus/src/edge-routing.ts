@@ -1,4 +1,4 @@
-import { PACK_CONTENT_TYPE } from './delivery-pack.js'
+import { DELIVERY_PACK_CONTENT_TYPE, decodeDeliveryPack } from './delivery-pack.js'
 import { DeliverKey, Header } from '@chat/topology'
 import type { EdgeDelivery, EdgeTopic } from './message-bus.js'
 
@@ -67,27 +67,10 @@ export function edgeDeliveriesOf (
   contentType: string | undefined,
   body: Buffer,
 ): EdgeDelivery[] {
-  if (contentType !== PACK_CONTENT_TYPE) {
+  if (contentType !== DELIVERY_PACK_CONTENT_TYPE) {
     const d = edgeDeliveryOf(routingKey, messageId, headers, body)
     return d === undefined ? [] : [d]
   }
   if (!routingKey.startsWith('room.') || routingKey.length <= 5) return []
-  const roomId = routingKey.slice(5)
-  const out: EdgeDelivery[] = []
-  let at = 0
-  while (at < body.length) {
-    if (at + 5 > body.length) return []
-    const seq = body.readUInt32BE(at)
-    const idLength = body.readUInt8(at + 4)
-    at += 5
-    if (at + idLength + 4 > body.length) return []
-    const id = body.toString('latin1', at, at + idLength)
-    at += idLength
-    const bodyLength = body.readUInt32BE(at)
-    at += 4
-    if (at + bodyLength > body.length) return []
-    out.push({ kind: 'room', roomId, seq, id, body: body.subarray(at, at + bodyLength) })
-    at += bodyLength
-  }
-  return out
+  return decodeDeliveryPack(routingKey.slice(5), body) ?? []
 }

@@ -1,8 +1,9 @@
 import { ExchangeName, Header, shardOf, shardRoutingKey } from '@chat/topology'
 import type { InboundMessage } from '@chat/schemas'
-import { eventRoutingKey } from './edge-routing.js'
-import { INBOUND_PACK_CONTENT_TYPE, PACK_CONTENT_TYPE } from './delivery-pack.js'
 import { randomUUID } from 'node:crypto'
+import { eventRoutingKey } from './edge-routing.js'
+import { DELIVERY_PACK_CONTENT_TYPE, deliveryRecordBytes, encodeDeliveryPack } from './delivery-pack.js'
+import { INBOUND_PACK_CONTENT_TYPE, encodeInboundPack } from './inbound-pack.js'
 import type { BusEvent, StoredDelivery } from './message-bus.js'
 
 /** AMQP basic properties the bus sets (a subset of amqplib's `Options.Publish`). */
@@ -36,24 +37,14 @@ export function inboundEnvelope (message: InboundMessage, shards: number): Envel
 }
 
 /**
- * Several client messages of one shard in one AMQP message (records of u32 length + JSON), so RabbitMQ
- * stores, replicates and confirms one message for all the SENDs an edge received in one turn of its
- * event loop. Persistent and mandatory like a single one; the consumer splits it into one delivery each.
+ * Several client messages of one shard in one AMQP message (`inbound-pack.ts`). Persistent and mandatory
+ * like a single one; `ShardConsumer` splits it into one delivery each.
  */
 export function inboundPackEnvelope (messages: readonly InboundMessage[], shard: number): Envelope {
-  const parts = messages.map((m) => Buffer.from(JSON.stringify(m)))
-  let bytes = 0
-  for (const p of parts) bytes += 4 + p.length
-  const body = Buffer.allocUnsafe(bytes)
-  let at = 0
-  for (const p of parts) {
-    at = body.writeUInt32BE(p.length, at)
-    at += p.copy(body, at)
-  }
   return {
     exchange: ExchangeName.INBOUND,
     routingKey: shardRoutingKey(shard),
-    body,
+    body: encodeInboundPack(messages.map((m) => Buffer.from(JSON.stringify(m)))),
     properties: { messageId: randomUUID(), contentType: INBOUND_PACK_CONTENT_TYPE, persistent: true, headers: { [Header.RETRY_COUNT]: 0 } },
   }
 }
@@ -87,9 +78,7 @@ const MAX_PACK_BYTES = 96 * 1024
 
 /**
  * The envelopes of a dispatcher batch: the messages of each room, in order, packed into as few AMQP
- * messages as the limits allow, so the broker routes one message per room per batch rather than one per
- * chat message. A pack is records of `seq` (u32), id length (u8), id (ASCII), body length (u32), body —
- * binary, so the edge splits it without parsing JSON. A lone message keeps the plain single form.
+ * messages as the limits allow (`delivery-pack.ts`). A lone message keeps the plain single form.
  */
 export function deliveryEnvelopes (deliveries: readonly StoredDelivery[]): Envelope[] {
   const byRoom = new Map<string, StoredDelivery[]>()
@@ -105,35 +94,24 @@ export function deliveryEnvelopes (deliveries: readonly StoredDelivery[]): Envel
       let end = start
       let bytes = 0
       while (end < list.length && end - start < MAX_PACK_MESSAGES) {
-        const size = 9 + Buffer.byteLength((list[end] as StoredDelivery).id) + Buffer.byteLength((list[end] as StoredDelivery).body)
+        const size = deliveryRecordBytes(list[end] as StoredDelivery)
         if (end > start && bytes + size > MAX_PACK_BYTES) break
         bytes += size
         end++
       }
       const chunk = list.slice(start, end)
-      out.push(chunk.length === 1 ? deliveryEnvelope(chunk[0] as StoredDelivery) : packEnvelope(roomId, chunk, bytes))
+      out.push(chunk.length === 1 ? deliveryEnvelope(chunk[0] as StoredDelivery) : packEnvelope(roomId, chunk))
       start = end
     }
   }
   return out
 }
 
-function packEnvelope (roomId: string, chunk: readonly StoredDelivery[], bytes: number): Envelope {
-  const body = Buffer.allocUnsafe(bytes)
-  let at = 0
-  for (const d of chunk) {
-    at = body.writeUInt32BE(d.seq, at)
-    const idLength = body.write(d.id, at + 1, 'latin1')
-    body.writeUInt8(idLength, at)
-    at += 1 + idLength
-    const bodyLength = body.write(d.body, at + 4, 'utf8')
-    body.writeUInt32BE(bodyLength, at)
-    at += 4 + bodyLength
-  }
+function packEnvelope (roomId: string, chunk: readonly StoredDelivery[]): Envelope {
   return {
     exchange: ExchangeName.DELIVER,
     routingKey: eventRoutingKey({ kind: 'room', roomId }),
-    body: body.subarray(0, at),
-    properties: { contentType: PACK_CONTENT_TYPE, persistent: false, headers: { [Header.SEQ]: chunk[0]?.seq ?? 0 } },
+    body: encodeDeliveryPack(chunk),
+    properties: { contentType: DELIVERY_PACK_CONTENT_TYPE, persistent: false, headers: { [Header.SEQ]: chunk[0]?.seq ?? 0 } },
   }
 }

@@ -1,18 +1,17 @@
-import {
-  DEAD_LETTER_QUEUE, DEFAULT_TOPOLOGY_OPTIONS, ExchangeName, buildTopology, edgeQueueSpec, shardQueueName,
-} from '@chat/topology'
+import { DEAD_LETTER_QUEUE, DEFAULT_TOPOLOGY_OPTIONS, buildTopology } from '@chat/topology'
 import type { Topology, TopologyOptions } from '@chat/topology'
 import type { InboundMessage } from '@chat/schemas'
 import { silentBusLogger } from './bus-logger.js'
 import type { BusLogger } from './bus-logger.js'
-import { edgeBindingKey, edgeDeliveriesOf } from './edge-routing.js'
-import { deliveryEnvelopes, eventEnvelope, inboundEnvelope } from './envelopes.js'
+import { deliveryEnvelopes, eventEnvelope } from './envelopes.js'
 import type { Envelope, PublishProperties } from './envelopes.js'
 import { BusErrorCode, BusRejectedError, closedError } from './errors.js'
 import { BrokerError, InProcessBroker } from './in-process-broker.js'
-import type { BrokerChannel, BrokerDelivery } from './in-process-broker.js'
+import { InboundPacker } from './inbound-packer.js'
+import { MemoryEdgeQueue } from './memory-edge-queue.js'
+import { MemoryInboundConsumer } from './memory-inbound-consumer.js'
 import type {
-  BusEvent, DeadLetter, EdgeDelivery, EdgeQueue, EdgeTopic, InboundConsumer, InboundConsumerOptions,
+  BusEvent, DeadLetter, EdgeDelivery, EdgeQueue, InboundConsumer, InboundConsumerOptions,
   InboundHandler, MessageBus, StoredDelivery,
 } from './message-bus.js'
 import { deadLetterOf } from './outcome-plan.js'
@@ -39,7 +38,8 @@ export interface InProcessMessageBusOptions {
  *
  * It is not a mock: it runs on `InProcessBroker`, declared from the same topology data as RabbitMQ
  * (`buildTopology`, `edgeQueueSpec`), and applies outcomes with the same code as `RabbitMessageBus`
- * (`ShardConsumer`): confirms (a publish resolves once enqueued), mandatory routing, per-shard order,
+ * (`ShardConsumer`): inbound publishes of one event-loop turn packed per shard (`InboundPacker`) and split
+ * by the consumer, confirms (a publish resolves once enqueued), mandatory routing, per-shard order,
  * prefetch, requeue in order, retry copies with `x-retry-count` through TTL delay queues that
  * dead-letter back to `chat.inbound`, and dead letters in `chat.dlq`. Deliveries are asynchronous.
  * It never disconnects, so `onResync` callbacks never run.
@@ -50,6 +50,7 @@ export class InProcessMessageBus implements MessageBus {
   readonly #options: TopologyOptions
   readonly #log: BusLogger
   readonly #edgeQueues = new Set<MemoryEdgeQueue>()
+  readonly #packer: InboundPacker
   #consumer: MemoryInboundConsumer | undefined
   #closed = false
 
@@ -61,10 +62,15 @@ export class InProcessMessageBus implements MessageBus {
       onCallbackError: (err) => this.#log.error({ err }, 'in-process broker callback failed'),
     })
     declare(this.#broker, buildTopology(this.#options))
+    this.#packer = new InboundPacker({
+      shards: this.#options.shards,
+      send: async (envelope) => { this.#publish(envelope, true) },
+    })
   }
 
   async publishInbound (message: InboundMessage): Promise<void> {
-    this.#publish(inboundEnvelope(message, this.#options.shards), true)
+    if (this.#closed) throw closedError()
+    await this.#packer.add(message)
   }
 
   async consumeInbound (handler: InboundHandler, options: InboundConsumerOptions = {}): Promise<InboundConsumer> {
@@ -122,6 +128,7 @@ export class InProcessMessageBus implements MessageBus {
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#packer.close(closedError())
     await this.#consumer?.close()
     for (const q of [...this.#edgeQueues]) await q.close()
     if (this.#ownsBroker) this.#broker.close()
@@ -156,129 +163,4 @@ function declare (broker: InProcessBroker, topology: Topology): void {
   for (const e of topology.exchanges) broker.declareExchange(e.name, e.type)
   for (const q of topology.queues) broker.declareQueue(q.name, q)
   for (const b of topology.bindings) broker.bind(b.queue, b.exchange, b.routingKey)
-}
-
-interface ShardState {
-  readonly shard: number
-  readonly channel: BrokerChannel
-  readonly core: ShardConsumer
-  tag: string | undefined
-}
-
-class MemoryInboundConsumer implements InboundConsumer {
-  readonly #shards: ShardState[] = []
-  readonly #prefetch: number
-  readonly #onClose: () => void
-  #closed = false
-
-  constructor (broker: InProcessBroker, o: {
-    shards: number
-    prefetch: number
-    create: (shard: number) => ShardConsumer
-    onClose: () => void
-  }) {
-    this.#prefetch = o.prefetch
-    this.#onClose = o.onClose
-    for (let k = 0; k < o.shards; k++) {
-      this.#shards.push({ shard: k, channel: broker.createChannel(), core: o.create(k), tag: undefined })
-    }
-    for (const s of this.#shards) this.#consume(s)
-  }
-
-  /** As in RabbitMessageBus: stops handing out, keeps the broker consumer (and so the order of what waits). */
-  async pause (): Promise<void> {
-    if (this.#closed) return
-    for (const s of this.#shards) s.core.pause()
-  }
-
-  async resume (): Promise<void> {
-    if (this.#closed) return
-    for (const s of this.#shards) {
-      s.core.resume()
-      this.#consume(s)
-    }
-  }
-
-  async close (): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    for (const s of this.#shards) {
-      s.core.close()
-      s.channel.close()
-    }
-    this.#onClose()
-  }
-
-  #consume (s: ShardState): void {
-    if (s.tag !== undefined || !s.channel.isOpen) return
-    const { channel, core } = s
-    s.tag = channel.consume(shardQueueName(s.shard), (m: BrokerDelivery) => {
-      core.receive({
-        body: m.body,
-        messageId: m.properties.messageId,
-        contentType: m.properties.contentType,
-        headers: m.properties.headers ?? {},
-        redelivered: m.redelivered,
-        ack: () => channel.ack(m.deliveryTag),
-        isLive: () => channel.isOpen,
-      })
-    }, { prefetch: this.#prefetch, onCancel: () => { s.tag = undefined } })
-  }
-}
-
-class MemoryEdgeQueue implements EdgeQueue {
-  readonly #broker: InProcessBroker
-  readonly #channel: BrokerChannel
-  readonly #queue: string
-  readonly #onClosed: () => void
-  readonly #bindings = new Set<string>()
-  #closed = false
-
-  constructor (broker: InProcessBroker, instanceId: string, onDelivery: (d: EdgeDelivery) => void, log: BusLogger, onClosed: () => void) {
-    const spec = edgeQueueSpec(instanceId)
-    this.#broker = broker
-    this.#queue = spec.name
-    this.#onClosed = onClosed
-    this.#channel = broker.createChannel()
-    this.#channel.declareQueue(spec)
-    this.#channel.consume(spec.name, (m) => {
-      const ds = edgeDeliveriesOf(m.routingKey, m.properties.messageId, m.properties.headers, m.properties.contentType, m.body)
-      if (ds.length === 0) {
-        log.warn({ queue: spec.name, routingKey: m.routingKey }, 'edge delivery with an unknown routing key or a malformed pack dropped')
-        return
-      }
-      for (const d of ds) {
-        try {
-          onDelivery(d)
-        } catch (err) {
-          log.error({ err, queue: spec.name, routingKey: m.routingKey }, 'edge delivery handler failed')
-        }
-      }
-    }, { noAck: true })
-  }
-
-  async bind (topic: EdgeTopic): Promise<void> {
-    if (this.#closed) throw closedError()
-    const key = edgeBindingKey(topic)
-    this.#broker.bind(this.#queue, ExchangeName.DELIVER, key)
-    this.#bindings.add(key)
-  }
-
-  async unbind (topic: EdgeTopic): Promise<void> {
-    if (this.#closed) return
-    const key = edgeBindingKey(topic)
-    this.#broker.unbind(this.#queue, ExchangeName.DELIVER, key)
-    this.#bindings.delete(key)
-  }
-
-  onResync (): void {
-    // One process, no reconnects: the queue is never re-created.
-  }
-
-  async close (): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    this.#channel.close()
-    this.#onClosed()
-  }
 }

@@ -1,5 +1,6 @@
 import { shardRoutingKey } from '@chat/topology'
 import type { BusLogger } from './bus-logger.js'
+import { INBOUND_PACK_CONTENT_TYPE, decodeInboundPack } from './inbound-pack.js'
 import type { PublishProperties } from './envelopes.js'
 import type { InboundDelivery, InboundHandler, Outcome } from './message-bus.js'
 import { outcomeOfFailure, planOutcome, readRetryCount } from './outcome-plan.js'
@@ -93,9 +94,41 @@ export class ShardConsumer {
     return n
   }
 
-  /** Takes a new delivery from the broker and calls the handler, unless a requeued one waits before it. */
+  /**
+   * Takes a new message from the broker: one delivery, or the records of an inbound pack (`inbound-pack.ts`)
+   * as one delivery each, in order. A pack is acknowledged once every one of its records is settled (acked,
+   * or its retry copy confirmed); until then a crash returns the whole pack, and the records already stored
+   * come back as duplicates, which the dispatcher absorbs. A pack that does not split goes to the handler
+   * whole, which rejects it.
+   */
   receive (delivery: ShardDelivery): void {
     if (this.#closed) return
+    const records = delivery.contentType === INBOUND_PACK_CONTENT_TYPE ? decodeInboundPack(delivery.body) : undefined
+    if (records === undefined) {
+      this.#receiveOne(delivery)
+      return
+    }
+    let open = records.length
+    for (const body of records) {
+      let acked = false
+      this.#receiveOne({
+        body,
+        messageId: undefined,
+        contentType: 'application/json',
+        headers: delivery.headers,
+        redelivered: delivery.redelivered,
+        isLive: delivery.isLive,
+        ack: () => {
+          if (acked) return
+          acked = true
+          if (--open === 0) delivery.ack()
+        },
+      })
+    }
+  }
+
+  /** Calls the handler, unless a requeued delivery waits before this one. */
+  #receiveOne (delivery: ShardDelivery): void {
     const queued = this.#paused || this.#entries.some((e) => e.state === 'waiting')
     const entry: Entry = {
       delivery,

@@ -2,9 +2,8 @@ import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { waitFor } from '@chat/testing'
-import { BrokerError, InProcessBroker } from '../src/index.js'
-import type { BrokerDelivery } from '../src/index.js'
-import { topicMatches } from '../src/in-process-broker.js'
+import { BrokerError, InProcessBroker, topicMatches } from '../src/in-process-broker.js'
+import type { BrokerDelivery } from '../src/in-process-broker.js'
 import { holdsFor } from './helpers.js'
 
 function broker (t: TestContext): InProcessBroker {
@@ -44,28 +43,8 @@ await test('InProcessBroker', async (suite) => {
     }
   })
 
-  await suite.test('routes direct, topic and fanout; a queue bound twice gets one copy; unroutable is reported', async (t) => {
-    const b = broker(t)
-    b.declareExchange('d', 'direct')
-    b.declareExchange('t', 'topic')
-    b.declareExchange('f', 'fanout')
-    for (const q of ['q1', 'q2']) b.declareQueue(q)
-    b.bind('q1', 'd', 'k')
-    b.bind('q1', 't', 'room.*')
-    b.bind('q1', 't', 'room.a')
-    b.bind('q1', 'f', '')
-    b.bind('q2', 'f', '')
-    assert.equal(b.publish('d', 'k', body('d')), 'routed')
-    assert.equal(b.publish('d', 'other', body('x')), 'unroutable')
-    assert.equal(b.publish('t', 'room.a', body('t')), 'routed')
-    assert.equal(b.publish('f', 'anything', body('f')), 'routed')
-    assert.equal(b.publish('', 'q2', body('default')), 'routed')
-    assert.equal(b.messageCount('q1'), 3)
-    assert.equal(b.messageCount('q2'), 2)
-    assert.throws(() => b.publish('missing', 'k', body('x')), (err: unknown) => err instanceof BrokerError && err.code === 'NOT_FOUND')
-  })
-
-  await suite.test('delivers asynchronously, in order, within the prefetch bound', async (t) => {
+  // What RabbitMQ does too is in broker-semantics.contract.ts; here what only the emulator promises.
+  await suite.test('delivers asynchronously, never inside the publisher\'s call stack; a missing exchange is NOT_FOUND', async (t) => {
     const b = broker(t)
     b.declareQueue('q')
     const ch = b.createChannel()
@@ -74,47 +53,8 @@ await test('InProcessBroker', async (suite) => {
     publishAll(b, '', 'q', 5)
     assert.equal(got.length, 0, 'nothing inside the publisher\'s call stack')
     await waitFor(() => got.length === 3, { what: '3 deliveries' })
-    await holdsFor(() => got.length === 3, 50, 'no fourth delivery')
-    ch.ack((got[0] as BrokerDelivery).deliveryTag)
-    await waitFor(() => got.length === 4, { what: 'a fourth delivery' })
-    assert.deepEqual(got.map(text), ['1', '2', '3', '4'])
-  })
-
-  await suite.test('nack(requeue) puts messages back at their original position, redelivered', async (t) => {
-    const b = broker(t)
-    b.declareQueue('q')
-    const ch = b.createChannel()
-    const first: BrokerDelivery[] = []
-    const tag = ch.consume('q', (d) => first.push(d), { prefetch: 3 })
-    publishAll(b, '', 'q', 6)
-    await waitFor(() => first.length === 3, { what: '3 deliveries' })
-    ch.cancel(tag)
-    for (const d of [...first].reverse()) ch.nack(d.deliveryTag, true)
-    const again: string[] = []
-    ch.consume('q', (d) => { again.push(`${text(d)}${d.redelivered ? 'r' : ''}`); ch.ack(d.deliveryTag) })
-    await waitFor(() => again.length === 6, { what: '6 deliveries' })
-    assert.deepEqual(again, ['1r', '2r', '3r', '4', '5', '6'])
-  })
-
-  await suite.test('closing a channel requeues its unacknowledged deliveries in order and deletes its exclusive queues', async (t) => {
-    const b = broker(t)
-    b.declareQueue('q')
-    const ch = b.createChannel()
-    const got: BrokerDelivery[] = []
-    ch.consume('q', (d) => got.push(d), { prefetch: 2 })
-    ch.declareQueue({ name: 'mine', durable: false, exclusive: true, autoDelete: false, arguments: {} })
-    const other = b.createChannel()
-    assert.throws(() => other.declareQueue({ name: 'mine', durable: false, exclusive: true, autoDelete: false, arguments: {} }),
-      (err: unknown) => err instanceof BrokerError && err.code === 'RESOURCE_LOCKED')
-    publishAll(b, '', 'q', 3)
-    await waitFor(() => got.length === 2, { what: '2 deliveries' })
-    ch.close()
-    assert.equal(b.hasQueue('mine'), false)
-    const again: string[] = []
-    other.consume('q', (d) => { again.push(`${text(d)}${d.redelivered ? 'r' : ''}`); other.ack(d.deliveryTag) })
-    await waitFor(() => again.length === 3, { what: '3 deliveries' })
-    assert.deepEqual(again, ['1r', '2r', '3'])
-    assert.throws(() => ch.ack(1), (err: unknown) => err instanceof BrokerError && err.code === 'CLOSED')
+    assert.deepEqual(got.map(text), ['1', '2', '3'])
+    assert.throws(() => b.publish('missing', 'k', body('x')), (err: unknown) => err instanceof BrokerError && err.code === 'NOT_FOUND')
   })
 
   await suite.test('message TTL dead-letters to the DLX with the routing key kept, at least once', async (t) => {
@@ -141,44 +81,6 @@ await test('InProcessBroker', async (suite) => {
     assert.equal(d.properties.headers?.['x-retry-count'], 1)
     assert.equal(d.properties.headers?.['x-first-death-reason'], 'expired')
     assert.equal(b.messageCount('delay'), 0)
-  })
-
-  await suite.test('max-length: drop-head drops the oldest, reject-publish refuses the publish', async (t) => {
-    const b = broker(t)
-    b.declareQueue('drop', { arguments: { 'x-max-length': 2, 'x-overflow': 'drop-head' } })
-    b.declareQueue('reject', { arguments: { 'x-max-length': 2, 'x-overflow': 'reject-publish' } })
-    publishAll(b, '', 'drop', 3)
-    assert.equal(b.get('drop')?.body.toString(), '2')
-    publishAll(b, '', 'reject', 2)
-    assert.equal(b.publish('', 'reject', body('3')), 'rejected')
-    assert.equal(b.messageCount('reject'), 2)
-  })
-
-  await suite.test('single active consumer, auto-delete, and declaration equivalence', async (t) => {
-    const b = broker(t)
-    b.declareQueue('sac', { arguments: { 'x-single-active-consumer': true } })
-    const ch = b.createChannel()
-    const got: string[] = []
-    const first = ch.consume('sac', (d) => { got.push(`a${text(d)}`); ch.ack(d.deliveryTag) })
-    ch.consume('sac', (d) => { got.push(`b${text(d)}`); ch.ack(d.deliveryTag) })
-    publishAll(b, '', 'sac', 2)
-    await waitFor(() => got.length === 2, { what: '2 deliveries' })
-    ch.cancel(first)
-    publishAll(b, '', 'sac', 1)
-    await waitFor(() => got.length === 3, { what: 'a third delivery' })
-    assert.deepEqual(got, ['a1', 'a2', 'b1'])
-
-    b.declareQueue('auto', { autoDelete: true })
-    const tag = ch.consume('auto', () => {})
-    ch.cancel(tag)
-    assert.equal(b.hasQueue('auto'), false)
-
-    b.declareQueue('q', { arguments: { 'x-message-ttl': 10 } })
-    b.declareQueue('q', { arguments: { 'x-message-ttl': 10 } })
-    assert.throws(() => b.declareQueue('q', { arguments: { 'x-message-ttl': 20 } }),
-      (err: unknown) => err instanceof BrokerError && err.code === 'PRECONDITION_FAILED')
-    b.declareExchange('e', 'topic')
-    assert.throws(() => b.declareExchange('e', 'direct'), (err: unknown) => err instanceof BrokerError && err.code === 'PRECONDITION_FAILED')
   })
 
   await suite.test('close stops everything; later calls throw CLOSED', async () => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { InProcessBroker, InProcessMessageBus } from '../src/index.js'
+import { InProcessMessageBus } from '../src/index.js'
+import { InProcessBroker } from '../src/in-process-broker.js'
 import type { MessageBus } from '../src/index.js'
 import { messageBusContract } from './message-bus.contract.js'
 import { TEST_TOPOLOGY } from './helpers.js'

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
+import { connectRedis, type RedisTarget } from '@chat/redis/connect'
 import { LRUCache } from 'lru-cache'
 import { TokenBucket, assertRate } from './token-bucket.js'
 import { silentLogger, type Logger } from './logger.js'
@@ -42,8 +43,8 @@ export interface RedisSendLimiterOptions extends SendLimitOptions {
 }
 
 export interface RedisSendLimiterConnectOptions extends Omit<RedisSendLimiterOptions, 'client'> {
-  /** `redis://[:password@]host[:port][/db]` or `rediss://…`. */
-  readonly url: string
+  /** `redis://[:password@]host[:port][/db]` or `rediss://…`, or Sentinels and the primary's name (`loadConnections`). */
+  readonly url: RedisTarget
   /** Extra ioredis options for the connection the limiter opens. @default {} */
   readonly redisOptions?: RedisOptions
 }
@@ -104,15 +105,7 @@ export class RedisSendLimiter implements SendLimiter {
   /** Opens a connection the limiter owns (`close()` quits it) and resolves once it is ready; rejects if Redis does not answer. */
   static async connect (opts: RedisSendLimiterConnectOptions): Promise<RedisSendLimiter> {
     const { url, redisOptions, ...rest } = opts
-    const log = opts.log ?? silentLogger
-    const client = new Redis(url, { ...FAIL_FAST, ...redisOptions, lazyConnect: true })
-    client.on('error', (err: unknown) => log.warn({ err }, 'send limiter redis connection error'))
-    try {
-      await client.connect()
-    } catch (err) {
-      client.disconnect()
-      throw err
-    }
+    const client = await connectRedis(url, { what: 'send limiter', log: opts.log ?? silentLogger, options: { ...FAIL_FAST, ...redisOptions } })
     const limiter = new RedisSendLimiter({ ...rest, client })
     limiter.#ownsClient = true
     return limiter

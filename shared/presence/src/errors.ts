@@ -1,47 +1,19 @@
-/** Stable codes of the errors this package raises. Codes are API: branch on them, never on messages. */
-export const PresenceErrorCode = {
-  UNAVAILABLE: 'PRESENCE_ERR_UNAVAILABLE',
-  REJECTED: 'PRESENCE_ERR_REJECTED',
-  CLOSED: 'PRESENCE_ERR_CLOSED',
-} as const
+import { gradedErrors } from '@chat/redis'
+
+/**
+ * The errors a presence store raises, graded by what the caller should do (`gradedErrors`), with stable codes
+ * `PRESENCE_ERR_*` (API: branch on them, never on messages). `PresenceError` is the base of them all.
+ * - `PresenceUnavailableError`: the server could not be reached, or the connection dropped before the reply (the
+ *   cause is the client's error). Presence writes are idempotent: retry later, or let the next refresh do it.
+ * - `PresenceRejectedError`: the server answered with an error (a key of the prefix holds the wrong type, the
+ *   server is out of memory): retrying will not help until someone fixes the server or the configuration.
+ * - `PresenceClosedError`: the store was closed; no further call succeeds.
+ */
+const graded = gradedErrors({ prefix: 'PRESENCE', name: 'Presence', subject: 'presence store' })
+export const { codes: PresenceErrorCode, StoreError: PresenceError, UnavailableError: PresenceUnavailableError } = graded
+export const { RejectedError: PresenceRejectedError, ClosedError: PresenceClosedError } = graded
 export type PresenceErrorCode = (typeof PresenceErrorCode)[keyof typeof PresenceErrorCode]
-
-/** Base of every error a presence store raises. Branch on the subclass to decide what to do. */
-export class PresenceError extends Error {
-  readonly code: PresenceErrorCode
-  constructor (code: PresenceErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'PresenceError'
-    this.code = code
-  }
-}
-
-/**
- * The backing server could not be reached, or the connection dropped before the reply came (the cause is
- * the client's error). Presence writes are idempotent: retry later, or let the next refresh do it.
- */
-export class PresenceUnavailableError extends PresenceError {
-  override name = 'PresenceUnavailableError'
-  constructor (options?: ErrorOptions) {
-    super(PresenceErrorCode.UNAVAILABLE, 'presence store is unavailable', options)
-  }
-}
-
-/**
- * The server answered with an error (e.g. a key of the prefix holds the wrong type, or the server is out of
- * memory): retrying the same call will not help until someone fixes the server or the configuration.
- */
-export class PresenceRejectedError extends PresenceError {
-  override name = 'PresenceRejectedError'
-  constructor (options?: ErrorOptions) {
-    super(PresenceErrorCode.REJECTED, 'presence store rejected the command', options)
-  }
-}
-
-/** The store was closed; no further call succeeds. */
-export class PresenceClosedError extends PresenceError {
-  override name = 'PresenceClosedError'
-  constructor () {
-    super(PresenceErrorCode.CLOSED, 'presence store is closed')
-  }
-}
+export type PresenceError = InstanceType<typeof PresenceError>
+export type PresenceUnavailableError = InstanceType<typeof PresenceUnavailableError>
+export type PresenceRejectedError = InstanceType<typeof PresenceRejectedError>
+export type PresenceClosedError = InstanceType<typeof PresenceClosedError>

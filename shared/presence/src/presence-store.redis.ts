@@ -1,13 +1,12 @@
-import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis'
+import type { ChainableCommander, Redis, RedisOptions } from 'ioredis'
+import { KeyPrefix, isRedisRefusal, type Logger } from '@chat/redis'
+import { connectRedis, quitRedis, type RedisTarget } from '@chat/redis/connect'
 import { PresenceClosedError, PresenceRejectedError, PresenceUnavailableError } from './errors.js'
-import { silentLogger, type Logger } from './logger.js'
 import type { PresenceSession, PresenceStore, RoomMemberOnline, UserStatus } from './presence-store.js'
 import { assertEpochMs, assertId, assertSession, assertTtlMs, assertUserId } from './validate.js'
 
-/** Defaults of the connections a store opens itself: commands fail at once while Redis is away, never queue. */
-const FAIL_FAST: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2_000, connectTimeout: 2_000 }
-
-export type { Logger } from './logger.js'
+export type { Logger, RedisConnection } from '@chat/redis'
+export type { RedisTarget } from '@chat/redis/connect'
 
 export interface RedisPresenceStoreOptions {
   /** An ioredis client the caller owns: the store only borrows it, and `close()` leaves it open. */
@@ -22,8 +21,8 @@ export interface RedisPresenceStoreOptions {
 }
 
 export interface RedisPresenceConnectOptions {
-  /** `redis://[:password@]host[:port][/db]` or `rediss://…`. */
-  url: string
+  /** `redis://[:password@]host[:port][/db]` or `rediss://…`, or Sentinels and the primary's name (`loadConnections`). */
+  url: RedisTarget
   /** See `RedisPresenceStoreOptions.keyPrefix`. */
   keyPrefix: string
   /** See `RedisPresenceStoreOptions.ttlMs`. */
@@ -67,7 +66,7 @@ return 0`
 export class RedisPresenceStore implements PresenceStore {
   readonly #client: Redis
   readonly #ttlMs: number
-  readonly #keyPrefix: string
+  readonly #keys: KeyPrefix
   readonly #namesKey: string
   readonly #lastSeenKey: string
   #ownsClient = false
@@ -76,12 +75,11 @@ export class RedisPresenceStore implements PresenceStore {
   /** Borrows `client`; see `connect` for a store that owns its connection. */
   constructor (opts: RedisPresenceStoreOptions) {
     assertTtlMs(opts.ttlMs)
-    if (typeof opts.keyPrefix !== 'string') throw new TypeError('keyPrefix must be a string')
+    this.#keys = new KeyPrefix(opts.keyPrefix)
     this.#client = opts.client
     this.#ttlMs = opts.ttlMs
-    this.#keyPrefix = opts.keyPrefix
-    this.#namesKey = `${opts.keyPrefix}presence:names`
-    this.#lastSeenKey = `${opts.keyPrefix}presence:lastseen`
+    this.#namesKey = this.#keys.key('presence', 'names')
+    this.#lastSeenKey = this.#keys.key('presence', 'lastseen')
   }
 
   /**
@@ -90,15 +88,12 @@ export class RedisPresenceStore implements PresenceStore {
    */
   static async connect (opts: RedisPresenceConnectOptions): Promise<RedisPresenceStore> {
     assertTtlMs(opts.ttlMs)
-    const log = opts.log ?? silentLogger
-    // Fail fast while Redis is away: callers have fallbacks (the database, best-effort presence) and must
-    // never wait on an offline queue. Overridable through redisOptions.
-    const client = new Redis(opts.url, { ...FAIL_FAST, ...opts.redisOptions, lazyConnect: true })
-    client.on('error', (err: unknown) => log.warn({ err }, 'presence redis connection error'))
+    // Fail fast while Redis is away (FAIL_FAST): callers have fallbacks (the database, best-effort presence) and
+    // must never wait on an offline queue. Overridable through redisOptions.
+    let client: Redis
     try {
-      await client.connect()
+      client = await connectRedis(opts.url, { what: 'presence', ...(opts.log === undefined ? {} : { log: opts.log }), ...(opts.redisOptions === undefined ? {} : { options: opts.redisOptions }) })
     } catch (err) {
-      client.disconnect()
       throw new PresenceUnavailableError({ cause: err })
     }
     const store = new RedisPresenceStore({ client, keyPrefix: opts.keyPrefix, ttlMs: opts.ttlMs })
@@ -197,7 +192,7 @@ export class RedisPresenceStore implements PresenceStore {
   async close (): Promise<void> {
     if (this.#isClosed) return
     this.#isClosed = true
-    if (this.#ownsClient) await quit(this.#client)
+    if (this.#ownsClient) await quitRedis(this.#client)
   }
 
   #assertOpen (): void {
@@ -205,29 +200,16 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   #roomKey (roomId: string): string {
-    return `${this.#keyPrefix}presence:room:${roomId}`
+    return this.#keys.key('presence', 'room', roomId)
   }
 
   #userKey (userId: string): string {
-    return `${this.#keyPrefix}presence:user:${userId}`
+    return this.#keys.key('presence', 'user', userId)
   }
 }
 
 function roomMember (userId: string, sessionId: string): string {
   return `${userId}:${sessionId}` // user ids hold no ':' (checked), so the first ':' splits it back
-}
-
-/** Quits gracefully when connected (pending replies arrive first); otherwise drops the connection at once. */
-async function quit (client: Redis): Promise<void> {
-  if (client.status !== 'ready') {
-    client.disconnect()
-    return
-  }
-  try {
-    await client.quit()
-  } catch {
-    client.disconnect()
-  }
 }
 
 /** Runs a pipeline (one round trip) and returns its replies, or throws the first failure, graded. */
@@ -245,8 +227,6 @@ async function exec (p: ChainableCommander): Promise<unknown[]> {
   })
 }
 
-/** A reply error means the server refused; anything else (closed connection, retries exhausted) means unreachable. */
 function grade (err: unknown): Error {
-  if (err instanceof Error && err.name === 'ReplyError') return new PresenceRejectedError({ cause: err })
-  return new PresenceUnavailableError({ cause: err })
+  return isRedisRefusal(err) ? new PresenceRejectedError({ cause: err }) : new PresenceUnavailableError({ cause: err })
 }

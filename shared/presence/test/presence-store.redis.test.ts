@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
 import { Redis } from 'ioredis'
-import { serverUrl, uniqueName, waitFor } from '@chat/testing'
+import { redisTestKit, scanKeys, serverUrl, uniqueName, waitFor } from '@chat/testing'
 import { PresenceRejectedError, PresenceUnavailableError, type PresenceSession } from '../src/index.js'
 import { RedisPresenceStore } from '../src/presence-store.redis.js'
 import { presenceStoreContract } from './presence-store.contract.js'
-import { removeKeys, scanKeys } from './redis-keys.js'
 
 const url = await serverUrl('REDIS_URL')
 
@@ -35,19 +34,9 @@ async function redisSuite (url: string): Promise<void> {
 }
 
 async function suites (url: string, admin: Redis): Promise<void> {
-  /** A key prefix of this test alone; its keys are removed when the test ends. */
-  function freshPrefix (t: TestContext): string {
-    const prefix = `${uniqueName('t_presence')}:`
-    t.after(() => removeKeys(admin, prefix))
-    return prefix
-  }
-
-  async function borrowedClient (t: TestContext): Promise<Redis> {
-    const client = new Redis(url)
-    t.after(() => client.disconnect())
-    await client.ping()
-    return client
-  }
+  const kit = redisTestKit(url, admin, 't_presence')
+  const freshPrefix = (t: TestContext): string => kit.prefix(t)
+  const borrowedClient = async (t: TestContext): Promise<Redis> => await kit.client(t)
 
   // 500 ms: long enough that the "refreshed ones stay" step has 250 ms of slack on a loaded machine.
   const ttlMs = 500

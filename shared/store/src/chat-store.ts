@@ -14,7 +14,7 @@ export function createChatStore (database: ChatDatabase): ChatStore {
   const guard = new StoreGuard()
   const { db, client } = database
   return {
-    messages: new PostgresMessageStore(client, guard),
+    messages: new PostgresMessageStore(client, guard, database.replica),
     rooms: new PostgresRoomStore(db, client, guard),
     users: new PostgresUserStore(db, client, guard),
     async ping () {

@@ -10,8 +10,13 @@ import type { SqlClient, SqlQueryable } from './sql-client.js'
 export interface PostgresDatabaseOptions {
   /** `postgres://user:password@host:port/database`; any libpq-style parameters postgres.js understands. */
   url: string
-  /** Connections in the pool. @default 10 */
+  /** Connections in the pool (`DATABASE_POOL_MAX`), and in the replica's pool when `readUrl` is set. @default 10 */
   maxConnections?: number
+  /**
+   * A streaming replica of `url` (`DATABASE_READ_URL`) for reads that may lag; see `ChatDatabase.replica`.
+   * Its pool connects lazily like the primary's, under `application_name` `{applicationName}:replica`.
+   */
+  readUrl?: string
   /** How long to wait for a connection to open before the call fails (and for ping() to answer). @default 10_000 */
   connectTimeoutMs?: number
   /** `application_name` the server shows in pg_stat_activity. @default 'chat' */
@@ -59,7 +64,12 @@ export async function openPostgresDatabase (opts: PostgresDatabaseOptions): Prom
   if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) throw new RangeError('connectTimeoutMs must be positive (ms)')
   const applicationName = opts.applicationName ?? 'chat'
 
-  const connect = (max: number, name: string): Sql => postgres(opts.url, {
+  if (opts.readUrl !== undefined) {
+    const r = new URL(opts.readUrl)
+    if (r.protocol !== 'postgres:' && r.protocol !== 'postgresql:') throw new TypeError(`readUrl must be postgres:// or postgresql://, not ${r.protocol}//`)
+  }
+
+  const connect = (max: number, name: string, url = opts.url): Sql => postgres(url, {
     max,
     connect_timeout: connectTimeoutMs / 1000,
     connection: { application_name: name },
@@ -67,12 +77,14 @@ export async function openPostgresDatabase (opts: PostgresDatabaseOptions): Prom
     onnotice: () => {},
   })
   const sql = connect(maxConnections, applicationName)
+  const replicaSql = opts.readUrl === undefined ? undefined : connect(maxConnections, `${applicationName}:replica`, opts.readUrl)
   const db = drizzle({ client: sql, schema })
   let closing: Promise<void> | undefined
 
   return {
     db,
     client: sqlClient(sql),
+    ...(replicaSql === undefined ? {} : { replica: queryable(replicaSql) }),
     dialect: 'postgres',
 
     async migrate () {
@@ -111,7 +123,7 @@ export async function openPostgresDatabase (opts: PostgresDatabaseOptions): Prom
 
     async close () {
       // Queries in flight get 5 s to finish; then their connections are destroyed.
-      closing ??= sql.end({ timeout: 5 })
+      closing ??= Promise.all([sql.end({ timeout: 5 }), replicaSql?.end({ timeout: 5 })]).then(() => {})
       await closing
     },
   }

@@ -1,6 +1,6 @@
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type * as schema from './schema.js'
-import type { SqlClient } from './sql-client.js'
+import type { SqlClient, SqlQueryable } from './sql-client.js'
 
 /** A drizzle handle typed with this package's schema, whichever driver is under it. */
 export type ChatDb = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -17,6 +17,11 @@ export interface ChatDatabase {
   readonly db: ChatDb
   /** The same database as the stores' lean path for hot statements (see SqlClient). */
   readonly client: SqlClient
+  /**
+   * A streaming replica of it (`DATABASE_READ_URL`), for reads that may lag: the stores send scroll-back there
+   * only when the replica has caught up with the room (MessageStore.page). Undefined: every read on `client`.
+   */
+  readonly replica?: SqlQueryable
   readonly dialect: Dialect
   /**
    * Applies the checked-in migrations (migrations/) that are not applied yet, with drizzle's migrator, all pending

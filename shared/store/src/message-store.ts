@@ -1,7 +1,7 @@
 import { isUuid } from '@chat/schemas'
 import type { ChatMessage, InboundMessage } from '@chat/schemas'
 import type { MessagePage, MessageStore, PersistResult } from './ports.js'
-import type { SqlClient } from './sql-client.js'
+import type { SqlClient, SqlQueryable } from './sql-client.js'
 import type { StoreGuard } from './store-errors.js'
 
 // Every statement here is constant text with $n parameters, prepared once per connection (see sql-client.ts).
@@ -116,8 +116,11 @@ function keyOf (roomId: string, senderId: string, clientMsgId: string): string {
 export class PostgresMessageStore implements MessageStore {
   readonly #sql: SqlClient
   readonly #guard: StoreGuard
+  readonly #replica: SqlQueryable | undefined
 
-  constructor (sql: SqlClient, guard: StoreGuard) {
+  /** `replica`: a streaming replica of `sql` for scroll-back (see `page`). */
+  constructor (sql: SqlClient, guard: StoreGuard, replica?: SqlQueryable) {
+    this.#replica = replica
     this.#sql = sql
     this.#guard = guard
   }
@@ -228,15 +231,16 @@ export class PostgresMessageStore implements MessageStore {
     if (after !== undefined) assertSeq('after', after)
     if (!isUuid(roomId)) return { messages: [], hasMore: false }
     return await this.#guard.run(async () => {
+      const sql = await this.#readerOf(roomId)
       if (after !== undefined) {
         const rows = before === undefined
-          ? await this.#sql.query<MessageRow>(PAGE_AFTER, [roomId, after, limit + 1])
-          : await this.#sql.query<MessageRow>(PAGE_BETWEEN, [roomId, after, before, limit + 1])
+          ? await sql.query<MessageRow>(PAGE_AFTER, [roomId, after, limit + 1])
+          : await sql.query<MessageRow>(PAGE_BETWEEN, [roomId, after, before, limit + 1])
         return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit }
       }
       const rows = before === undefined
-        ? await this.#sql.query<MessageRow>(PAGE_LATEST, [roomId, limit + 1])
-        : await this.#sql.query<MessageRow>(PAGE_BEFORE, [roomId, before, limit + 1])
+        ? await sql.query<MessageRow>(PAGE_LATEST, [roomId, limit + 1])
+        : await sql.query<MessageRow>(PAGE_BEFORE, [roomId, before, limit + 1])
       return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore: rows.length > limit }
     })
   }
@@ -266,5 +270,26 @@ export class PostgresMessageStore implements MessageStore {
       const rows = await this.#sql.query<{ lastSeq: number }>(LAST_SEQ, [roomId])
       return rows[0]?.lastSeq
     })
+  }
+
+  /**
+   * Where a read of one room goes: the replica when it has replayed the room up to the primary's `last_seq` at the
+   * start of the call, else the primary. Every write to a room (a message, and the events that change earlier
+   * messages) advances `rooms.last_seq` in the same transaction, so the replica's answer then holds everything the
+   * primary had committed in the room, the caller's own writes included: read-your-writes at the cost of one
+   * primary-key lookup on the primary. A replica that lags or does not answer costs a fallback, never an error.
+   */
+  async #readerOf (roomId: string): Promise<SqlQueryable> {
+    const replica = this.#replica
+    if (replica === undefined) return this.#sql
+    const [primary] = await this.#sql.query<{ lastSeq: number }>(LAST_SEQ, [roomId])
+    if (primary === undefined) return this.#sql
+    try {
+      const [copy] = await replica.query<{ lastSeq: number }>(LAST_SEQ, [roomId])
+      if (copy !== undefined && Number(copy.lastSeq) >= Number(primary.lastSeq)) return replica
+    } catch {
+      // The replica is down or restarting: the primary answers.
+    }
+    return this.#sql
   }
 }

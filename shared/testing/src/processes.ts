@@ -3,6 +3,7 @@ import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { waitFor } from './wait.js'
+import { removeRedisKeys } from './redis-keys.js'
 import { uniqueName } from './servers.js'
 
 export type ServiceName = 'edge' | 'dispatcher' | 'history' | 'all-in-one'
@@ -190,8 +191,13 @@ export class SplitDeployment {
     return [this.history, ...this.edges, ...this.dispatchers].filter((p) => p !== undefined)
   }
 
+  /** Stops every process, then removes the deployment's Redis keys (its `REDIS_PREFIX`). */
   async stop (): Promise<void> {
     await Promise.all(this.all().map(async (p) => await p.stop(5_000)))
+    const prefix = this.env.REDIS_PREFIX
+    if (prefix !== undefined && prefix !== '' && this.env.REDIS_URL !== undefined) {
+      await removeRedisKeys(this.env.REDIS_URL, prefix).catch(() => {})
+    }
   }
 
   #startOptions (): StartOptions {

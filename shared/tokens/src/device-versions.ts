@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js'
+import type { Logger } from '@chat/redis'
 import type { TokenStore } from './token-store.js'
 
 /**
@@ -29,6 +29,19 @@ export class DeviceVersions {
     const version = await this.#loadVersion(deviceId)
     if (version === undefined) return undefined
     this.#tokens.setVersion(deviceId, version).catch((err: unknown) => this.#log.warn({ err }, 'could not cache the token version'))
+    return version
+  }
+
+  /**
+   * The device's version as the database has it, written back to the token store (never lowering it there): what
+   * an edge re-checks for its live sessions when the token store's broadcast was interrupted (`onResubscribed`),
+   * since a revocation published meanwhile, or lost with a failed-over Redis primary, is still in the database.
+   */
+  async fromDatabase (deviceId: string): Promise<number | undefined> {
+    const version = await this.#loadVersion(deviceId)
+    if (version !== undefined) {
+      await this.#tokens.setVersion(deviceId, version).catch((err: unknown) => this.#log.warn({ err }, 'could not cache the token version'))
+    }
     return version
   }
 }

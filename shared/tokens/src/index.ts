@@ -2,7 +2,7 @@ export {
   TokenStoreError, TokenStoreUnavailableError, TokenStoreRejectedError, TokenStoreClosedError, TokenStoreErrorCode,
 } from './errors.js'
 export type { TokenStore, RevocationHandler } from './token-store.js'
-export type { Logger } from './logger.js'
+export type { Logger } from '@chat/redis'
 export { MemoryTokenStore } from './token-store.memory.js'
 export type { MemoryTokenStoreOptions } from './token-store.memory.js'
 export { TOKEN_TYPE, checkAccessClaims } from './access-token.js'

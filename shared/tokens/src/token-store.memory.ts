@@ -1,5 +1,5 @@
 import { TokenStoreClosedError } from './errors.js'
-import { silentLogger, type Logger } from './logger.js'
+import { silentLogger, type Logger } from '@chat/redis'
 import type { RevocationHandler, TokenStore } from './token-store.js'
 import { assertDeviceId, assertVersion } from './validate.js'
 
@@ -53,6 +53,12 @@ export class MemoryTokenStore implements TokenStore {
     const subscription = { handler }
     this.#subscriptions.add(subscription)
     return () => { this.#subscriptions.delete(subscription) }
+  }
+
+  /** One process: the broadcast is never interrupted, so the handler never runs. */
+  onResubscribed (_handler: () => void): () => void {
+    this.#assertOpen()
+    return () => {}
   }
 
   async close (): Promise<void> {

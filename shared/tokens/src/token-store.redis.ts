@@ -1,13 +1,12 @@
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
+import { KeyPrefix, isRedisRefusal, silentLogger, type Logger } from '@chat/redis'
+import { connectRedis, quitRedis, type RedisTarget } from '@chat/redis/connect'
 import { TokenStoreClosedError, TokenStoreRejectedError, TokenStoreUnavailableError } from './errors.js'
-import { silentLogger, type Logger } from './logger.js'
 import type { RevocationHandler, TokenStore } from './token-store.js'
 import { assertDeviceId, assertVersion } from './validate.js'
 
-/** Defaults of the connections a store opens itself: commands fail at once while Redis is away, never queue. */
-const FAIL_FAST: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2_000, connectTimeout: 2_000 }
-
-export type { Logger } from './logger.js'
+export type { Logger, RedisConnection } from '@chat/redis'
+export type { RedisTarget } from '@chat/redis/connect'
 
 /** 30 days: long enough that a device's version is read from the database about once a month. */
 const DEFAULT_VERSION_TTL_MS = 30 * 24 * 60 * 60 * 1000
@@ -30,8 +29,8 @@ export interface RedisTokenStoreOptions {
 }
 
 export interface RedisTokenConnectOptions extends Omit<RedisTokenStoreOptions, 'client'> {
-  /** `redis://[:password@]host[:port][/db]` or `rediss://…`. */
-  url: string
+  /** `redis://[:password@]host[:port][/db]` or `rediss://…`, or Sentinels and the primary's name (`loadConnections`). */
+  url: RedisTarget
   /** Extra ioredis options for the connections the store creates (retry strategy, TLS, name…). @default {} */
   redisOptions?: RedisOptions
 }
@@ -60,16 +59,18 @@ return v`
  * Writes are one Lua script each (never-lower is atomic; `revoke` sets and publishes in the same step).
  * `onRevoke` opens a second connection the first time it is called (a subscribed connection can run no
  * other command) and delivers every message to this instance's handlers, including revocations it
- * published itself. ioredis resubscribes after a reconnect; what was published meanwhile is lost, and a
- * reconnect is logged as a warning. Not for Redis Cluster.
+ * published itself. After a reconnect (a Redis restart, a Sentinel failover) it subscribes again and, once
+ * subscribed, runs the `onResubscribed` handlers: what was published meanwhile is lost to the broadcast, and
+ * the caller re-checks its devices in the database. Not for Redis Cluster.
  */
 export class RedisTokenStore implements TokenStore {
   readonly #client: Redis
-  readonly #keyPrefix: string
+  readonly #keys: KeyPrefix
   readonly #channel: string
   readonly #versionTtlMs: number
   readonly #log: Logger
   readonly #subscriptions = new Set<{ readonly handler: RevocationHandler }>()
+  readonly #resubscribed = new Set<{ readonly handler: () => void }>()
   #subscriber: Redis | undefined
   #ownsClient = false
   #isClosed = false
@@ -77,9 +78,9 @@ export class RedisTokenStore implements TokenStore {
   /** Borrows `client`; see `connect` for a store that owns its connection. */
   constructor (opts: RedisTokenStoreOptions) {
     assertStoreOptions(opts)
+    this.#keys = new KeyPrefix(opts.keyPrefix)
     this.#client = opts.client
-    this.#keyPrefix = opts.keyPrefix
-    this.#channel = `${opts.keyPrefix}revocations`
+    this.#channel = this.#keys.key('revocations')
     this.#versionTtlMs = opts.versionTtlMs ?? DEFAULT_VERSION_TTL_MS
     this.#log = opts.log ?? silentLogger
   }
@@ -90,18 +91,16 @@ export class RedisTokenStore implements TokenStore {
    */
   static async connect (opts: RedisTokenConnectOptions): Promise<RedisTokenStore> {
     assertStoreOptions(opts)
-    const log = opts.log ?? silentLogger
-    // Fail fast while Redis is away: callers have fallbacks (the database, best-effort presence) and must
-    // never wait on an offline queue. Overridable through redisOptions.
-    const client = new Redis(opts.url, { ...FAIL_FAST, ...opts.redisOptions, lazyConnect: true })
-    client.on('error', (err: unknown) => log.warn({ err }, 'token store redis connection error'))
+    // Fail fast while Redis is away (FAIL_FAST): callers have fallbacks (the database, best-effort presence) and
+    // must never wait on an offline queue. Overridable through redisOptions.
+    let client: Redis
     try {
-      await client.connect()
+      client = await connectRedis(opts.url, { what: 'token store', ...(opts.log === undefined ? {} : { log: opts.log }), ...(opts.redisOptions === undefined ? {} : { options: opts.redisOptions }) })
     } catch (err) {
-      client.disconnect()
       throw new TokenStoreUnavailableError({ cause: err })
     }
-    const store = new RedisTokenStore({ ...opts, client })
+    const { url: _url, redisOptions: _options, ...rest } = opts
+    const store = new RedisTokenStore({ ...rest, client })
     store.#ownsClient = true
     return store
   }
@@ -133,14 +132,22 @@ export class RedisTokenStore implements TokenStore {
     return () => { this.#subscriptions.delete(subscription) }
   }
 
+  onResubscribed (handler: () => void): () => void {
+    this.#assertOpen()
+    const subscription = { handler }
+    this.#resubscribed.add(subscription)
+    return () => { this.#resubscribed.delete(subscription) }
+  }
+
   /** Idempotent. Ends the subscriber connection, and the command connection only if `connect` created it. */
   async close (): Promise<void> {
     if (this.#isClosed) return
     this.#isClosed = true
     this.#subscriptions.clear()
+    this.#resubscribed.clear()
     // Nothing pending on the subscriber matters: drop it at once, even while it is still connecting.
     this.#subscriber?.disconnect()
-    if (this.#ownsClient) await quit(this.#client)
+    if (this.#ownsClient) await quitRedis(this.#client)
   }
 
   #assertOpen (): void {
@@ -148,7 +155,7 @@ export class RedisTokenStore implements TokenStore {
   }
 
   #versionKey (deviceId: string): string {
-    return `${this.#keyPrefix}tokens:ver:${deviceId}`
+    return this.#keys.key('tokens', 'ver', deviceId)
   }
 
   async #raise (deviceId: string, version: number, channel: string): Promise<void> {
@@ -158,19 +165,30 @@ export class RedisTokenStore implements TokenStore {
   }
 
   #subscribe (): Redis {
-    // A subscribed connection waits for the server as long as it takes (no per-request retry limit)
-    // and always resubscribes on reconnect, whatever the borrowed client's own options say.
-    const sub = this.#client.duplicate({ autoResubscribe: true, enableOfflineQueue: true, maxRetriesPerRequest: null })
+    // A subscribed connection waits for the server as long as it takes (no per-request retry limit). It
+    // subscribes on every ready itself (not ioredis' autoResubscribe) so that it knows when the broadcast is
+    // heard again, and only then tells the onResubscribed handlers to re-check what may have been missed.
+    const sub = this.#client.duplicate({ autoResubscribe: false, enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: false })
     let readyCount = 0
     sub.on('error', (err: unknown) => this.#log.warn({ err }, 'revocation subscriber connection error'))
     sub.on('ready', () => {
-      if (readyCount++ > 0) this.#log.warn({ channel: this.#channel }, 'revocation subscriber reconnected; revocations published meanwhile were missed')
+      const isReconnect = readyCount++ > 0
+      sub.subscribe(this.#channel).then(() => {
+        if (!isReconnect || this.#isClosed) return
+        this.#log.warn({ channel: this.#channel }, 'revocation subscriber reconnected; re-checking what may have been missed')
+        for (const { handler } of [...this.#resubscribed]) {
+          try {
+            handler()
+          } catch (err) {
+            this.#log.warn({ err }, 'resubscribe handler failed')
+          }
+        }
+      }, (err: unknown) => {
+        if (!this.#isClosed) this.#log.warn({ err, channel: this.#channel }, 'revocation subscribe failed')
+      })
     })
     sub.on('message', (channel: string, message: string) => {
       if (channel === this.#channel) this.#deliver(message)
-    })
-    sub.subscribe(this.#channel).catch((err: unknown) => {
-      if (!this.#isClosed) this.#log.warn({ err, channel: this.#channel }, 'revocation subscribe failed')
     })
     return sub
   }
@@ -211,25 +229,12 @@ function parseRevocation (message: string): { deviceId: string, version: number 
   return { deviceId, version }
 }
 
-/** Quits gracefully when connected (pending replies arrive first); otherwise drops the connection at once. */
-async function quit (client: Redis): Promise<void> {
-  if (client.status !== 'ready') {
-    client.disconnect()
-    return
-  }
-  try {
-    await client.quit()
-  } catch {
-    client.disconnect()
-  }
-}
-
 /** A reply error means the server refused; anything else (closed connection, retries exhausted) means unreachable. */
 async function graded<T> (reply: Promise<T>): Promise<T> {
   try {
     return await reply
   } catch (err) {
-    if (err instanceof Error && err.name === 'ReplyError') throw new TokenStoreRejectedError({ cause: err })
+    if (isRedisRefusal(err)) throw new TokenStoreRejectedError({ cause: err })
     throw new TokenStoreUnavailableError({ cause: err })
   }
 }

@@ -30,6 +30,14 @@ export interface TokenStore {
    * `getVersion`. Throws TokenStoreClosedError after `close()`.
    */
   onRevoke (handler: RevocationHandler): () => void
+  /**
+   * Registers a callback run when revocations may have been missed: the broadcast was interrupted (a Redis
+   * restart, a Sentinel failover) and is heard again. Revocations are in the database too, so the caller
+   * re-checks the devices of its live sessions there (`DeviceVersions.fromDatabase`). Returns the (idempotent)
+   * unregister function. A store whose broadcast cannot be interrupted (memory) never calls it.
+   * Throws TokenStoreClosedError after `close()`.
+   */
+  onResubscribed (handler: () => void): () => void
   /** Releases connections and drops the handlers. Idempotent. Later calls reject with TokenStoreClosedError. */
   close (): Promise<void>
 }

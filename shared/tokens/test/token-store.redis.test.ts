@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
 import { Redis } from 'ioredis'
-import { serverUrl, uniqueName, waitFor } from '@chat/testing'
+import { redisTestKit, scanKeys, serverUrl, uniqueName, waitFor } from '@chat/testing'
 import { TokenStoreRejectedError, TokenStoreUnavailableError, type Logger } from '../src/index.js'
 import { RedisTokenStore } from '../src/token-store.redis.js'
 import { tokenStoreContract } from './token-store.contract.js'
-import { removeKeys, scanKeys } from './redis-keys.js'
 
 const url = await serverUrl('REDIS_URL')
 
@@ -26,19 +25,9 @@ function capturingLogger (): { log: Logger, warnings: Array<[object, string]> } 
 }
 
 async function suites (url: string, admin: Redis): Promise<void> {
-  /** A key prefix of this test alone; its keys are removed when the test ends. */
-  function freshPrefix (t: TestContext): string {
-    const prefix = `${uniqueName('t_tokens')}:`
-    t.after(() => removeKeys(admin, prefix))
-    return prefix
-  }
-
-  async function borrowedClient (t: TestContext): Promise<Redis> {
-    const client = new Redis(url)
-    t.after(() => client.disconnect())
-    await client.ping()
-    return client
-  }
+  const kit = redisTestKit(url, admin, 't_tokens')
+  const freshPrefix = (t: TestContext): string => kit.prefix(t)
+  const borrowedClient = async (t: TestContext): Promise<Redis> => await kit.client(t)
 
   async function subscribers (channel: string): Promise<number> {
     const [, count] = await admin.pubsub('NUMSUB', channel)
@@ -131,7 +120,10 @@ async function suites (url: string, admin: Redis): Promise<void> {
       t.after(() => store.close())
       const received: number[] = []
       store.onRevoke((_, version) => received.push(version))
+      let resubscribed = 0
+      store.onResubscribed(() => { resubscribed++ })
       await subscribed(keyPrefix, 1)
+      assert.equal(resubscribed, 0, 'not on the first subscription')
       // 1. kill the subscriber connection on the server side
       const [line] = (await connections(connectionName)).filter((l) => / sub=1 /.test(l))
       const id = /(?:^| )id=(\d+)/.exec(line ?? '')?.[1]
@@ -141,7 +133,9 @@ async function suites (url: string, admin: Redis): Promise<void> {
       // 2. ioredis reconnects and resubscribes on its own; the store warns about the gap
       await subscribed(keyPrefix, 1)
       await waitFor(() => warnings.some(([, msg]) => msg.startsWith('revocation subscriber reconnected')), { timeoutMs: 5_000, what: 'the warning' })
-      // 3. revocations reach the handler again
+      // 3. once subscribed again, the caller is told to re-check what it may have missed
+      await waitFor(() => resubscribed === 1, { timeoutMs: 5_000, what: 'onResubscribed' })
+      // 4. revocations reach the handler again
       await store.revoke('dev-1', 5)
       await waitFor(() => received.includes(5), { timeoutMs: 5_000, what: 'the revocation' })
     })

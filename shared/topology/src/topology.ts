@@ -32,9 +32,18 @@ export interface TopologyOptions {
   readonly shards: number
   /** Delays of the retry queues, shortest first; retry n waits `retryDelaysMs[min(n, last)]`. @default [1_000, 5_000, 30_000] */
   readonly retryDelaysMs: readonly number[]
+  /**
+   * Replicas of each quorum queue (shards, delay queues, the dead letters), placed when the queue is created
+   * (`x-quorum-initial-group-size`): a cluster with fewer nodes gets one on every node. Three survive the loss
+   * of any one node. An existing queue keeps its placement (docs/rabbitmq.md, rebalancing). @default 3
+   */
+  readonly quorumSize?: number
 }
 
-export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = { shards: 16, retryDelaysMs: [1_000, 5_000, 30_000] }
+export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = { shards: 16, retryDelaysMs: [1_000, 5_000, 30_000], quorumSize: 3 }
+
+/** The argument that places a quorum queue's replicas; the only one an existing queue may lack (see `withoutPlacement`). */
+export const QUORUM_SIZE_ARGUMENT = 'x-quorum-initial-group-size'
 
 /**
  * The durable part of the topology: everything but the per-edge queues. Declared idempotently by every
@@ -50,13 +59,14 @@ export function buildTopology (opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS)
   ]
   const queues: QueueSpec[] = []
   const bindings: BindingSpec[] = []
+  const quorum = { 'x-queue-type': 'quorum', [QUORUM_SIZE_ARGUMENT]: opts.quorumSize ?? 3 } as const
   for (let k = 0; k < opts.shards; k++) {
     const name = shardQueueName(k)
     queues.push({
       name,
       durable: true,
       arguments: {
-        'x-queue-type': 'quorum',
+        ...quorum,
         'x-single-active-consumer': true,
         'x-dead-letter-exchange': ExchangeName.DEAD_LETTER,
         // At-least-once dead-lettering (RabbitMQ >= 3.10) needs reject-publish overflow.
@@ -75,7 +85,7 @@ export function buildTopology (opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS)
       name,
       durable: true,
       arguments: {
-        'x-queue-type': 'quorum',
+        ...quorum,
         'x-message-ttl': delayMs,
         'x-dead-letter-exchange': ExchangeName.INBOUND,
         'x-dead-letter-strategy': 'at-least-once',
@@ -84,7 +94,7 @@ export function buildTopology (opts: TopologyOptions = DEFAULT_TOPOLOGY_OPTIONS)
     })
     bindings.push({ queue: name, exchange: name, routingKey: '' })
   }
-  queues.push({ name: DEAD_LETTER_QUEUE, durable: true, arguments: { 'x-queue-type': 'quorum' } })
+  queues.push({ name: DEAD_LETTER_QUEUE, durable: true, arguments: { ...quorum } })
   bindings.push({ queue: DEAD_LETTER_QUEUE, exchange: ExchangeName.DEAD_LETTER, routingKey: '' })
   return { exchanges, queues, bindings }
 }
@@ -102,6 +112,27 @@ export function edgeQueueSpec (instanceId: string): QueueSpec {
     autoDelete: true,
     arguments: { 'x-queue-type': 'classic', 'x-max-length': 100_000, 'x-overflow': 'drop-head' },
   }
+}
+
+/**
+ * `spec` without its replica placement: how a queue created before `x-quorum-initial-group-size` was declared
+ * must be declared again (RabbitMQ refuses a declaration whose arguments differ from the queue's, this one too).
+ */
+export function withoutPlacement (spec: QueueSpec): QueueSpec {
+  if (!(QUORUM_SIZE_ARGUMENT in spec.arguments)) return spec
+  const { [QUORUM_SIZE_ARGUMENT]: _placement, ...rest } = spec.arguments
+  return { ...spec, arguments: rest }
+}
+
+/**
+ * The queue named by a PRECONDITION_FAILED that differs from our declaration only in the replica placement, as
+ * RabbitMQ words it ("inequivalent arg 'x-quorum-initial-group-size' for queue 'q' … current is none"): a queue
+ * created by an earlier version. Undefined for any other error, a real mismatch.
+ */
+export function queueWithoutPlacement (err: unknown): string | undefined {
+  const text = err instanceof Error ? err.message : String(err)
+  const m = /inequivalent arg 'x-quorum-initial-group-size' for queue '([^']+)'.*current is none/.exec(text)
+  return m?.[1]
 }
 
 /** The channel operations `assertTopology` needs; amqplib's Channel satisfies it. */

@@ -1,6 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DEAD_LETTER_QUEUE, DeliverKey, ExchangeName, buildTopology, edgeQueueSpec, retryQueueName, shardOf, shardQueueName, shardRoutingKey } from '../src/index.js'
+import { ConfigError } from '@chat/config'
+import {
+  DEAD_LETTER_QUEUE, DeliverKey, ExchangeName, QUORUM_SIZE_ARGUMENT, buildTopology, edgeQueueSpec, loadTopologyOptions, queueWithoutPlacement,
+  retryQueueName, shardOf, shardQueueName, shardRoutingKey, withoutPlacement,
+} from '../src/index.js'
 
 test('a room always maps to the same shard, spread over all of them', () => {
   const counts = new Array<number>(16).fill(0)
@@ -48,4 +52,28 @@ test('deliver routing keys', () => {
   assert.equal(DeliverKey.typing('r'), 'typing.r')
   assert.equal(DeliverKey.user('u'), 'user.u')
   assert.equal(DeliverKey.members('r'), 'members.r')
+})
+
+test('every quorum queue is placed on up to RABBITMQ_QUORUM_SIZE nodes; an old queue is declared without it', () => {
+  const t = buildTopology({ shards: 2, retryDelaysMs: [1_000], quorumSize: 5 })
+  const quorum = t.queues.filter((q) => q.arguments['x-queue-type'] === 'quorum')
+  assert.equal(quorum.length, 2 + 1 + 1)
+  for (const q of quorum) assert.equal(q.arguments[QUORUM_SIZE_ARGUMENT], 5)
+  assert.equal(buildTopology().queues[0]?.arguments[QUORUM_SIZE_ARGUMENT], 3)
+  const shard = quorum[0]
+  assert.ok(shard !== undefined)
+  assert.equal(QUORUM_SIZE_ARGUMENT in withoutPlacement(shard).arguments, false)
+  assert.equal(withoutPlacement(shard).arguments['x-single-active-consumer'], true)
+  const refused = new Error("Operation failed: QueueDeclare; 406 (PRECONDITION-FAILED) with message \"PRECONDITION_FAILED - inequivalent arg 'x-quorum-initial-group-size' for queue 'chat.room.shard.0' in vhost '/': received the value '3' of type 'byte' but current is none\"")
+  assert.equal(queueWithoutPlacement(refused), 'chat.room.shard.0')
+  assert.equal(queueWithoutPlacement(new Error("inequivalent arg 'x-message-ttl' for queue 'q' in vhost '/': received '5' but current is '3'")), undefined)
+})
+
+test('loadTopologyOptions: defaults, every variable parsed, a bad value names its variable', () => {
+  assert.deepEqual(loadTopologyOptions({}), { shards: 16, retryDelaysMs: [1_000, 5_000, 30_000], quorumSize: 3 })
+  assert.deepEqual(loadTopologyOptions({ RABBITMQ_SHARDS: '4', DISPATCH_RETRY_DELAYS_MS: '200, 400', RABBITMQ_QUORUM_SIZE: '1' }),
+    { shards: 4, retryDelaysMs: [200, 400], quorumSize: 1 })
+  for (const [name, value] of [['RABBITMQ_SHARDS', '0'], ['RABBITMQ_SHARDS', 'x'], ['DISPATCH_RETRY_DELAYS_MS', '100,-1'], ['DISPATCH_RETRY_DELAYS_MS', ','], ['RABBITMQ_QUORUM_SIZE', '0']] as const) {
+    assert.throws(() => loadTopologyOptions({ [name]: value }), (err: unknown) => err instanceof ConfigError && err.message.includes(name), `${name}=${value}`)
+  }
 })

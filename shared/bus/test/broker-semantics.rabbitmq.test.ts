@@ -1,14 +1,108 @@
 // What the topology and RabbitMessageBus rely on from the broker, checked on the real one
-// (docs/rabbitmq.md, "Verified here"). Raw amqplib, no bus: when the broker is upgraded, these say
-// which assumption changed. Assertions that hold only on RabbitMQ 3.x are skipped on 4.x.
+// (docs/rabbitmq.md, "Verified here"): the shared suite (broker-semantics.contract.ts, also run against the
+// in-process emulator), then what only RabbitMQ does and the bus works around. Raw amqplib, no bus: when
+// the broker is upgraded, these say which assumption changed. 3.x-only assertions are skipped on 4.x.
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import amqplib from 'amqplib'
-import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib'
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib'
 import { freshVhost, serverUrl, waitFor } from '@chat/testing'
+import { brokerSemanticsContract } from './broker-semantics.contract.js'
+import type { TestBroker, TestChannel, TestDelivery } from './broker-semantics.contract.js'
 
 const url = await serverUrl('RABBITMQ_URL')
+
+const REFUSALS: Record<number, string> = { 403: 'ACCESS_REFUSED', 404: 'NOT_FOUND', 405: 'RESOURCE_LOCKED', 406: 'PRECONDITION_FAILED' }
+
+interface AmqpDelivery extends TestDelivery {
+  readonly message: ConsumeMessage
+}
+
+/**
+ * The contract's broker on a fresh vhost. Each TestChannel is a connection of its own, so exclusive queues
+ * belong to it as the emulator's belong to their channel; declarations that fail close only a throwaway channel.
+ */
+async function amqpBroker (t: TestContext, baseUrl: string): Promise<TestBroker> {
+  const vhost = await freshVhost(baseUrl, 'semantics')
+  const connections: ChannelModel[] = []
+  const open = async (): Promise<ChannelModel> => {
+    const conn = await amqplib.connect(vhost.url)
+    conn.on('error', () => {})
+    connections.push(conn)
+    return conn
+  }
+  t.after(async () => {
+    for (const c of connections) await c.close().catch(() => {})
+    await vhost.drop()
+  })
+  const admin = await open()
+  const once = async <T>(f: (ch: Channel) => Promise<T>): Promise<T> => {
+    const ch = await admin.createChannel()
+    ch.on('error', () => {})
+    try {
+      return await f(ch)
+    } finally {
+      await ch.close().catch(() => {})
+    }
+  }
+  let pub: ConfirmChannel | undefined
+  const returned = new Set<string>()
+  let next = 0
+  return {
+    async declareExchange (name, type) { await once((ch) => ch.assertExchange(name, type, { durable: true })) },
+    async declareQueue (name, o = {}) { await once((ch) => ch.assertQueue(name, { ...o, arguments: { ...o.arguments } })) },
+    async bind (queue, exchange, key) { await once((ch) => ch.bindQueue(queue, exchange, key)) },
+    async publish (exchange, key, body, headers = {}) {
+      if (pub === undefined) {
+        pub = await admin.createConfirmChannel()
+        pub.on('return', (m: ConsumeMessage) => returned.add(String(m.properties.messageId)))
+      }
+      const id = String(next++)
+      const p = pub
+      const acked = await new Promise<boolean>((resolve) => p.publish(exchange, key, Buffer.from(body), { mandatory: true, persistent: true, messageId: id, headers },
+        (err: unknown) => resolve(err === null || err === undefined)))
+      // A return comes before the ack of the same message.
+      if (returned.delete(id)) return 'unroutable'
+      return acked ? 'routed' : 'rejected'
+    },
+    async messageCount (queue) { return (await once((ch) => ch.checkQueue(queue))).messageCount },
+    async hasQueue (queue) { return await once((ch) => ch.checkQueue(queue)).then(() => true, () => false) },
+    async get (queue) {
+      const m = await once((ch) => ch.get(queue, { noAck: true }))
+      return m === false ? undefined : m.content.toString()
+    },
+    async channel () {
+      const conn = await open()
+      const ch = await conn.createChannel()
+      ch.on('error', () => {})
+      const c: TestChannel = {
+        async declareQueue (name, o = {}) { await ch.assertQueue(name, { ...o, arguments: { ...o.arguments } }) },
+        async consume (queue, onMessage, o = {}) {
+          if (o.prefetch !== undefined) await ch.prefetch(o.prefetch)
+          const { consumerTag } = await ch.consume(queue, (m) => {
+            if (m === null) return
+            const d: AmqpDelivery = {
+              body: m.content.toString(),
+              redelivered: m.fields.redelivered,
+              exchange: m.fields.exchange,
+              routingKey: m.fields.routingKey,
+              headers: m.properties.headers ?? {},
+              message: m,
+            }
+            onMessage(d)
+          }, { noAck: o.noAck === true })
+          return consumerTag
+        },
+        ack (d) { ch.ack((d as AmqpDelivery).message) },
+        nack (d, requeue) { ch.nack((d as AmqpDelivery).message, false, requeue) },
+        async cancel (tag) { await ch.cancel(tag) },
+        async close () { await conn.close() },
+      }
+      return c
+    },
+  }
+}
 
 const QUORUM = { 'x-queue-type': 'quorum' }
 
@@ -53,9 +147,11 @@ async function publishNumbers (ch: Channel, queue: string, n: number): Promise<v
 const inOrder = (from: number, to: number, suffix = ''): string[] => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}${suffix}`)
 
 if (url === undefined) {
-  await test.skip('RabbitMQ semantics: RABBITMQ_URL does not answer')
+  await test.skip('broker semantics (rabbitmq): RABBITMQ_URL does not answer')
 } else {
-  await test('RabbitMQ semantics the bus relies on', async (suite) => {
+  await brokerSemanticsContract('rabbitmq', (t) => amqpBroker(t, url), (err) => REFUSALS[(err as { code?: number }).code ?? 0])
+
+  await test('RabbitMQ only: what the bus works around or relies on beyond the emulator', async (suite) => {
     await suite.test('3.x quorum queue without a delivery limit: nack(requeue) puts messages at the BACK', async (t) => {
       const { conn, ch, is3x } = await connect(t, url)
       if (!is3x) return t.skip('4.x has a default delivery limit: returns go to the head')
@@ -66,51 +162,6 @@ if (url === undefined) {
       await waitFor(() => after.length === 20, { what: '20 deliveries' })
       // Why RabbitMessageBus never nacks a REQUEUE outcome: 11..20 overtake the requeued 1..10.
       assert.deepEqual(after, [...inOrder(11, 20), ...inOrder(1, 10, 'r')])
-    })
-
-    await suite.test('closing the channel returns unacknowledged messages to the HEAD, in order', async (t) => {
-      const { conn, ch } = await connect(t, url)
-      await ch.assertQueue('q', { durable: true, arguments: { ...QUORUM, 'x-single-active-consumer': true } })
-      await publishNumbers(ch, 'q', 20)
-      const first = await takeFirst(conn, 'q', 10)
-      await first.c.close()
-      const second = await takeFirst(conn, 'q', 1)
-      second.c.ack(second.held[0] as ConsumeMessage)
-      await waitFor(() => second.after.length === 19, { what: '19 more deliveries' })
-      assert.equal(`${(second.held[0] as ConsumeMessage).content.toString()}`, '1')
-      assert.deepEqual(second.after, [...inOrder(2, 10, 'r'), ...inOrder(11, 20)])
-    })
-
-    await suite.test('single active consumer: a cancel hands the queue over at once, a channel close returns what it held first', async (t) => {
-      const { conn, ch } = await connect(t, url)
-      const standby = async (queue: string): Promise<string[]> => {
-        const b = await conn.createChannel()
-        const got: string[] = []
-        await b.consume(queue, (m) => {
-          if (m === null) return
-          got.push(`${m.content.toString()}${m.fields.redelivered ? 'r' : ''}`)
-          b.ack(m)
-        })
-        return got
-      }
-      // Cancel: the standby starts on 6..10 while 1..5 are still held; why pause() keeps the consumer.
-      await ch.assertQueue('cancelled', { durable: true, arguments: { ...QUORUM, 'x-single-active-consumer': true } })
-      await publishNumbers(ch, 'cancelled', 10)
-      const a = await takeFirst(conn, 'cancelled', 5)
-      const gotAfterCancel = await standby('cancelled')
-      await a.c.cancel(a.tag)
-      await waitFor(() => gotAfterCancel.length === 5, { what: 'the standby\'s deliveries' })
-      assert.deepEqual(gotAfterCancel, inOrder(6, 10))
-      await a.c.close()
-      await waitFor(() => gotAfterCancel.length === 10, { what: 'the returned ones' })
-      // Close: the held ones come back first, in order; how close() hands a shard over.
-      await ch.assertQueue('closed', { durable: true, arguments: { ...QUORUM, 'x-single-active-consumer': true } })
-      await publishNumbers(ch, 'closed', 10)
-      const a2 = await takeFirst(conn, 'closed', 5)
-      const gotAfterClose = await standby('closed')
-      await a2.c.close()
-      await waitFor(() => gotAfterClose.length === 10, { what: '10 deliveries' })
-      assert.deepEqual(gotAfterClose, [...inOrder(1, 5, 'r'), ...inOrder(6, 10)])
     })
 
     await suite.test('with a delivery limit: nack(requeue) returns to the head; channel closes count towards the limit', async (t) => {
@@ -166,32 +217,6 @@ if (url === undefined) {
       assert.equal(dead.content.toString(), 'minus1')
       assert.equal(minus1, 1)
       assert.equal((await ch.checkQueue('dlq')).messageCount, 0)
-    })
-
-    await suite.test('a quorum delay queue dead-letters expired messages back with their routing key', async (t) => {
-      const { conn, ch } = await connect(t, url)
-      await ch.assertExchange('in', 'direct')
-      await ch.assertQueue('target', { durable: true, arguments: QUORUM })
-      await ch.bindQueue('target', 'in', 'shard.3')
-      await ch.assertExchange('delay', 'fanout')
-      await ch.assertQueue('delay', {
-        durable: true,
-        arguments: { ...QUORUM, 'x-message-ttl': 200, 'x-dead-letter-exchange': 'in', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' },
-      })
-      await ch.bindQueue('delay', 'delay', '')
-      const c = await conn.createChannel()
-      const got: Array<{ at: number, m: ConsumeMessage }> = []
-      await c.consume('target', (m) => { if (m !== null) got.push({ at: Date.now(), m }) }, { noAck: true })
-      const pub = await conn.createConfirmChannel()
-      const sent = Date.now()
-      pub.publish('delay', 'shard.3', Buffer.from('later'), { persistent: true, headers: { 'x-retry-count': 1 } })
-      await pub.waitForConfirms()
-      await waitFor(() => got.length === 1, { what: 'the expired message' })
-      const { at, m } = got[0] as { at: number, m: ConsumeMessage }
-      assert.ok(at - sent >= 190, `came back after ${at - sent} ms`)
-      assert.equal(m.fields.routingKey, 'shard.3')
-      assert.equal(m.properties.headers?.['x-retry-count'], 1)
-      assert.equal(m.properties.headers?.['x-first-death-reason'], 'expired')
     })
 
     await suite.test('an unroutable mandatory publish is returned before it is acked', async (t) => {

@@ -1,6 +1,0 @@
-/** The part of a pino logger the Redis adapter uses; pass the service's logger (or a child of it). */
-export interface Logger {
-  warn (obj: object, msg: string): void
-}
-
-export const silentLogger: Logger = { warn () {} }
